@@ -1,0 +1,66 @@
+"""The values that travel between the steps of a scan: walk -> extract -> detect -> link -> report."""
+
+from dataclasses import dataclass, field
+
+CATEGORIES = ("identity", "national_identifier", "contact", "health", "financial", "credentials")
+
+
+@dataclass(slots=True)
+class Field:
+    """One value of a record. `name` is the column, key or tag it came from (None in free text);
+    `meaning` is set by extractors that know it for sure (HL7 PID-5 is a name), otherwise it is
+    inferred from `name`."""
+
+    name: str | None
+    value: str
+    meaning: str | None = None
+
+
+@dataclass(slots=True)
+class Record:
+    """What one person's data is expected to sit in: a CSV row, an HL7 message, a letter."""
+
+    locator: str
+    fields: list[Field]
+
+
+@dataclass(slots=True)
+class Finding:
+    detector: str
+    category: str
+    confidence: float
+    normalized: str
+    raw: str
+    field: str | None
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Child:
+    """A file found inside a document (an e-mail attachment) that must be scanned on its own."""
+
+    name: str
+    data: bytes
+
+
+@dataclass
+class Limits:
+    """Guards against hostile dumps. Sizes are in bytes, times in seconds."""
+
+    max_depth: int = 6
+    max_ratio: float = 200.0
+    ratio_floor: int = 1 << 20
+    max_total_bytes: int = 200 << 30
+    max_members: int = 2_000_000
+    file_seconds: float = 600.0
+    file_memory: int = 4 << 30
+
+
+@dataclass
+class ScanSettings:
+    jobs: int = 0
+    reveal: bool = False
+    resume: bool = False
+    min_confidence: float = 0.5
+    limits: Limits = field(default_factory=Limits)
