@@ -53,7 +53,7 @@ PHRASES = {
         DepKind.HOSTED_ON: "hébergé sur {target}",
         DepKind.AUTHENTICATES_VIA: "s'authentifie via {target}",
         DepKind.DEGRADED_WITHOUT: "perd « {capability} » sans {target}",
-        DepKind.REQUIRES_ONE_OF: "requiert {k} parmi {targets}, {available} disponible(s)",
+        DepKind.REQUIRES_ONE_OF: "requiert {k} parmi {targets} ; {available} autre(s) disponible(s)",
         "cached": " ; connexion en cache possible",
         "which_is": ", qui est {state}",
         "only_through": ", joignable uniquement par le {kind} {element}, qui est {state}",
@@ -71,7 +71,7 @@ PHRASES = {
         DepKind.HOSTED_ON: "hosted on {target}",
         DepKind.AUTHENTICATES_VIA: "authenticates via {target}",
         DepKind.DEGRADED_WITHOUT: "loses '{capability}' without {target}",
-        DepKind.REQUIRES_ONE_OF: "requires {k} of {targets}, {available} available",
+        DepKind.REQUIRES_ONE_OF: "requires {k} of {targets}; {available} other(s) available",
         "cached": "; cached login works",
         "which_is": ", which is {state}",
         "only_through": ", reachable only through {kind} {element}, which is {state}",
@@ -111,6 +111,10 @@ class _Renderer:
     def labelled(self, node_id: str) -> str:
         return f"{self.name(node_id)} ({KIND_LABELS[self.lang][self.result.map[node_id].kind]})"
 
+    def with_state(self, node_id: str) -> str:
+        kind = KIND_LABELS[self.lang][self.result.map[node_id].kind]
+        return f"{self.name(node_id)} ({kind}, {self.state_word(node_id)})"
+
     def state_word(self, node_id: str) -> str:
         """How an element is: the action that hit it ("coupé"), else its state ("hors service")."""
         feminine = self.lang == "fr" and self.result.map[node_id].kind in FEMININE
@@ -144,8 +148,10 @@ class _Renderer:
         if cause.dep is None:
             return words["action"].format(participle=self.state_word(node_id)), None
         if cause.dep == DepKind.REQUIRES_ONE_OF:
-            targets = ", ".join(self.labelled(t) for t in cause.targets)
+            targets = ", ".join(self.with_state(t) for t in cause.targets)
             phrase = words[DepKind.REQUIRES_ONE_OF].format(k=cause.k, targets=targets, available=cause.available)
+            if cause.blocked is None:
+                return phrase, cause.targets[0]
         else:
             phrase = words[cause.dep].format(target=self.labelled(cause.targets[0]), capability=cause.capability)
         if cause.blocked is not None:

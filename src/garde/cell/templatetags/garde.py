@@ -24,3 +24,11 @@ def duration(seconds) -> str:
     if days:
         return f"{sign}{days} j {hours:02d} h"
     return f"{sign}{hours} h {minutes:02d} min"
+
+
+@register.filter
+def person(user) -> str:
+    """A user's full name, or user name, or a dash when nobody is set."""
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.get_username()

@@ -1,0 +1,62 @@
+"""Masked forms for people to read, keyed hashes for machines to link. The clear value is never
+written unless the scan was asked to reveal it.
+
+The hash is HMAC-SHA256 over "<space>:<normalised value>" with the scan key: equal values give equal
+hashes inside one scan (and across scans that share GARDE_SCAN_KEY), while someone holding the
+output without the key cannot test guesses such as every NIR of a birth year.
+"""
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+
+KEY_ENV = "GARDE_SCAN_KEY"
+KEY_FILE = "scan.key"
+
+
+def keyed_hash(key: bytes, space: str, normalized: str) -> str:
+    return hmac.new(key, f"{space}:{normalized}".encode(), hashlib.sha256).hexdigest()
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Tells two scans used the same key without telling the key."""
+    return keyed_hash(key, "fingerprint", "garde-scan")[:16]
+
+
+def load_key(out: Path) -> tuple[bytes, str]:
+    """The key from GARDE_SCAN_KEY, else the one a previous run of this scan stored, else a new random
+    one stored in <out>/scan.key (mode 0600) so that --resume hashes the same way."""
+    from_env = os.environ.get(KEY_ENV, "").strip()
+    if from_env:
+        if len(from_env) < 16:
+            raise ValueError(f"{KEY_ENV} is too short: use at least 16 characters (32 random hex digits is best).")
+        return from_env.encode(), "env"
+    path = out / KEY_FILE
+    if path.exists():
+        return bytes.fromhex(path.read_text().strip()), "generated"
+    key = secrets.token_bytes(32)
+    path.touch(mode=0o600)
+    path.write_text(key.hex())
+    return key, "generated"
+
+
+_ALNUM = re.compile(r"[^\W_]")
+
+
+def mask(value: str, style: str) -> str:
+    value = " ".join(value.split())
+    if style == "secret":
+        return f"[{len(value)} chars]"
+    if style == "email":
+        local, _, domain = value.partition("@")
+        host, _, tld = domain.rpartition(".")
+        return f"{local[:1]}***@{host[:1]}***.{tld}"
+    if style == "name":
+        return " ".join(word[:1] + "*" * (len(word) - 1) for word in value.split())
+    positions = [m.start() for m in _ALNUM.finditer(value)]
+    keep = set(positions[:1] + positions[-2:]) if len(positions) > 6 else set(positions[:1])
+    hidden = set(positions) - keep
+    return "".join("*" if i in hidden else c for i, c in enumerate(value))

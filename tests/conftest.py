@@ -1,0 +1,53 @@
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from garde.accounts.roles import Role
+from garde.cell import services
+from garde.cell.models import Crisis
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_user(username: str, **extra):
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
+    return user
+
+
+@pytest.fixture
+def cast(db):
+    """A crisis and one member per role, plus an outsider who belongs to no crisis."""
+    director = make_user("director", first_name="Claire", last_name="Martin")
+    crisis = services.open_crisis(
+        Crisis(title="Rançongiciel test", t0=timezone.now() - timedelta(hours=2), personal_data=True, nis2=True),
+        director,
+        Role.DIRECTOR,
+    )
+    users = {Role.DIRECTOR.value: director}
+    for role in Role:
+        if role != Role.DIRECTOR:
+            users[role.value] = make_user(role.value)
+            services.set_membership(crisis, users[role.value], role, director)
+    users["outsider"] = make_user("outsider")
+    return crisis, users
+
+
+@pytest.fixture
+def crisis(cast):
+    return cast[0]
+
+
+@pytest.fixture
+def users(cast):
+    return cast[1]
+
+
+@pytest.fixture
+def as_role(client, users):
+    def login(role: str):
+        client.force_login(users[role])
+        return client
+
+    return login
