@@ -70,8 +70,10 @@ def serve(
     threads: Annotated[int, typer.Option(help="Worker threads.")] = 8,
 ):
     """Serve Garde (applies pending database migrations first)."""
-    # On the loopback address the laptop has no TLS: cookies must travel over plain HTTP.
-    _django(insecure_http=host in ("127.0.0.1", "localhost", "::1"))
+    # On the loopback address of a laptop there is no TLS: cookies must travel over plain HTTP. Behind a
+    # TLS reverse proxy (GARDE_BEHIND_PROXY) they stay secure even though Garde listens on loopback.
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    _django(insecure_http=loopback and not os.environ.get("GARDE_BEHIND_PROXY"))
     _migrate()
     from waitress import serve as waitress_serve
 

@@ -32,6 +32,12 @@ class StoredFile:
     storage_name: str
 
 
+def _to_millisecond(moment: datetime) -> datetime:
+    # JSON exports and backups carry times to the millisecond; a hash over finer times could not be
+    # verified again after a round trip.
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -95,11 +101,11 @@ def _append_locked(crisis, text, kind, author, occurred_at, source, corrects, fi
     # (settings) already holds the database write lock.
     Crisis.objects.select_for_update().filter(pk=crisis.pk).exists()
     last = LogEntry.objects.filter(crisis=crisis).order_by("-seq").values("seq", "hash").first()
-    now = timezone.now()
+    now = _to_millisecond(timezone.now())
     entry = LogEntry(
         crisis=crisis,
         seq=(last["seq"] + 1) if last else 1,
-        occurred_at=occurred_at or now,
+        occurred_at=_to_millisecond(occurred_at) if occurred_at else now,
         recorded_at=now,
         author=author,
         author_name=_display_name(author),

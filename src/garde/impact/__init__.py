@@ -34,6 +34,7 @@ Public API::
 The rules are those of DESIGN.md ("Impact rules"); engine.py states them precisely.
 """
 
+from garde.impact.analysis import Analysis, ServiceRisk, analyse
 from garde.impact.engine import Cause, Result, ServiceImpact, simulate
 from garde.impact.loader import MapError, Problem, check_map, dump_map, load_map, to_dict
 from garde.impact.model import (
@@ -50,6 +51,7 @@ from garde.impact.model import (
 )
 
 __all__ = [
+    "Analysis", "ServiceRisk", "analyse",
     "Action", "ActionKind", "Cause", "Dependency", "DepKind", "Kind", "Map", "MapError", "Node", "Problem",
     "Reach", "Result", "Scenario", "ServiceImpact", "State", "check_map", "dump_map", "load_map", "simulate",
     "to_dict",

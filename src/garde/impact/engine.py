@@ -177,7 +177,7 @@ class Graph:
         out: dict[Pair, State] = {}
         for source in self.sources:
             for level in (DEGRADED, UP):
-                for zone in self._reachable(source, lambda e: state[e] >= level):
+                for zone in self._reachable(source, lambda e, level=level: state[e] >= level):
                     if zone != source:
                         out[(source, zone)] = level
         return out

@@ -40,8 +40,11 @@ PARTICIPLES = {
            ActionKind.STOP_HOST: ("stopped",) * 2, ActionKind.COMPROMISE_HOST: ("compromised",) * 2},
 }
 STATE_WORDS = {
-    "fr": {State.DOWN: ("hors service", "hors service"), State.DEGRADED: ("dégradé", "dégradée")},
-    "en": {State.DOWN: ("down", "down"), State.DEGRADED: ("degraded", "degraded")},
+    # an UP alternative of requires_one_of is only missing because the network does not reach it
+    "fr": {State.DOWN: ("hors service", "hors service"), State.DEGRADED: ("dégradé", "dégradée"),
+           State.UP: ("injoignable", "injoignable")},
+    "en": {State.DOWN: ("down", "down"), State.DEGRADED: ("degraded", "degraded"),
+           State.UP: ("unreachable", "unreachable")},
 }
 
 PHRASES = {

@@ -176,7 +176,8 @@ def schema_problems(data, locate: Locate) -> list[Problem]:
         return [Problem(locate(()), "a map must be a mapping with 'version' and 'nodes'")]
     validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    return [Problem(locate(tuple(e.absolute_path)), _humanize(e)) for e in errors]
+    found = [Problem(locate(tuple(e.absolute_path)), _humanize(e)) for e in errors]
+    return list(dict.fromkeys(found))  # the schema's conditionals can report the same fault twice
 
 
 def _humanize(error) -> str:

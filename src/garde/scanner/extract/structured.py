@@ -85,8 +85,7 @@ def _json_lines(source: Source):
             except json.JSONDecodeError:
                 yield Record(f"line {number}", [Field(None, line)])
                 continue
-            for record in json_records(value, f"line {number}"):
-                yield record
+            yield from json_records(value, f"line {number}")
 
 
 def _is_xml(head: bytes) -> bool:

@@ -1,0 +1,96 @@
+"""`garde scan`: the command-line face of the scanner (typer + rich)."""
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from garde.scanner import ScanInputError, ScanSettings, scan
+
+app = typer.Typer(help="Leak scanner: which personal data leaked, and how many people are concerned.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@app.callback()
+def main() -> None:
+    """Garde leak scanner."""
+
+
+@app.command("scan")
+def scan_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives of the leaked dump.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (new or empty, unless --resume).")],
+    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes; 0 scans in this process.")] = max(1, os.cpu_count() or 1),
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted scan in the same output folder.")] = False,
+    reveal: Annotated[bool, typer.Option("--reveal", help="Also store clear values (recorded in the manifest).")] = False,
+    file_timeout: Annotated[float, typer.Option("--file-timeout", help="Seconds allowed per file.")] = 600.0,
+) -> None:
+    """Scan a leaked dump and write findings, persons and a summary to --out."""
+    settings = ScanSettings(jobs=jobs, reveal=reveal, resume=resume)
+    settings.limits.file_seconds = file_timeout
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[files]} files, {task.fields[findings]} findings, {task.fields[errors]} errors"),
+        console=console,
+        transient=True,
+    )
+    task = bar.add_task("Scanning", total=None, files=0, findings=0, errors=0)
+    counts = {"files": 0, "findings": 0, "errors": 0}
+
+    def progress(event: str, **info) -> None:
+        if event == "start":
+            bar.update(task, total=info["total"])
+        elif event == "advance":
+            bar.advance(task, info["size"])
+        elif event == "file":
+            counts["files"] += 1
+            counts["findings"] += info.get("findings") or 0
+            counts["errors"] += 1 if info.get("error") else 0
+            bar.update(task, **counts)
+        elif event == "issue" and info["issue"].kind == "error":
+            counts["errors"] += 1
+            bar.update(task, **counts)
+        elif event == "report":
+            bar.update(task, description="Linking and writing the report")
+
+    try:
+        with bar:
+            result = scan(paths, out, settings, progress)
+    except ScanInputError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    _print_summary(result.summary, result.manifest, out)
+
+
+def _print_summary(summary: dict, manifest: dict, out: Path) -> None:
+    output = Console()
+    persons = summary["persons"]
+    table = Table(title="Personal data found")
+    table.add_column("Category")
+    table.add_column("Findings", justify="right")
+    table.add_column("Persons (best estimate)", justify="right")
+    for category, counts in summary["categories"].items():
+        table.add_row(category, str(counts["findings"]), str(counts["persons"]))
+    output.print(table)
+    files = summary["files"]
+    output.print(
+        f"Persons concerned: [bold]{persons['best']}[/bold] (range {persons['lower']} to {persons['upper']}). "
+        f"Files: {files['seen']} seen, {files['distinct_scanned']} distinct scanned, {files['duplicates']} duplicates, "
+        f"{files['errors']} errors, {files['encrypted']} encrypted. "
+        f"Duration {manifest['duration_s']:.1f} s. Output: {out}"
+    )
