@@ -100,10 +100,10 @@ DETECTORS: tuple[Detector, ...] = (
     ),
     Detector(
         "nir", "national_identifier",
-        "French social security number (NIR/NIA, also the INS): sex 1-4/7/8, plausible month, Corsica 2A/2B, "
+        "French social security number (NIR/NIA, also the INS): sex 1-4 or 7, plausible month, Corsica 2A/2B, "
         "mod-97 key. Without its key it is reported only with context or column.",
         v.validate_nir,
-        pattern=r"(?<![\w])[1-478][ .]?\d\d[ .]?\d\d[ .]?(?:\d\d|2[ABab])[ .]?(?:\d[ .]?){3}\d{3}(?:[ .]?\d\d)?(?![\w])",
+        pattern=r"(?<![\w])[1-47][ .]?\d\d[ .]?\d\d[ .]?(?:\d\d|2[ABab])[ .]?(?:\d[ .]?){3}\d{3}(?:[ .]?\d\d)?(?![\w])",
         meanings=_m("nir"),
         context=("nir", "nss", "ins", "insee", "sécu", "sécurité sociale", "securite sociale", "n° ss", "assuré", "matricule"),
         base=0.45, checksum_bonus=0.45, needs_support=True, identifies=True, link="strong",

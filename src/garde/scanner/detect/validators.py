@@ -41,7 +41,7 @@ def nir_key(body: str) -> int:
 
 
 def plausible_nir_body(body: str) -> bool:
-    if len(body) != 13 or body[0] not in "123478":
+    if len(body) != 13 or body[0] not in "12347":
         return False
     month = int(body[3:5])
     # 01-12 are calendar months; 20-42 and 50-99 are the pseudo-months INSEE gives when the month
