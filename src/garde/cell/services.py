@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from garde.cell import journal
 from garde.cell.clocks import sync_obligations
@@ -124,7 +125,7 @@ def create_first_hour_checklist(crisis: Crisis, user) -> int:
         )
         created += 1
     if created:
-        journal.record(crisis, _("First-hour checklist created: %(n)d actions.") % {"n": created},
+        journal.record(crisis, ngettext("First-hour checklist created: %(n)d action.", "First-hour checklist created: %(n)d actions.", created) % {"n": created},
                        kind=LogEntry.Kind.ACTION, author=user)
     return created
 

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from garde.accounts.roles import Capability as C
@@ -72,7 +73,7 @@ def action_status(request, crisis, action_id):
 def checklist(request, crisis):
     created = services.create_first_hour_checklist(crisis, request.user)
     if created:
-        messages.success(request, _("%(n)d checklist actions created.") % {"n": created})
+        messages.success(request, ngettext("%(n)d checklist action created.", "%(n)d checklist actions created.", created) % {"n": created})
     else:
         messages.info(request, _("The crisis already has every action of the checklist."))
     return redirect("actions", crisis.pk)
