@@ -365,3 +365,9 @@ def test_it_speaks_the_chosen_language(client, users, crisis, language, word):
     client.force_login(users["observer"])
     client.post(reverse("set_language"), {"language": language, "next": "/"})
     assert word in client.get(reverse("dashboard", args=[crisis.pk])).content.decode()
+
+
+def test_it_speaks_french_to_an_english_browser_until_asked_otherwise(client, users, crisis):
+    client.force_login(users["observer"])
+    page = client.get(reverse("dashboard", args=[crisis.pk]), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Main courante" in page.content.decode() and page["Content-Language"] == "fr"

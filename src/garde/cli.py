@@ -33,6 +33,11 @@ def _django(insecure_http: bool = False) -> None:
     except SettingError as exc:
         errors.print(f"[red]Configuration error:[/red] {exc}")
         raise typer.Exit(2) from None
+    from django.conf import settings
+    from django.utils import translation
+
+    # What the CLI writes into the crisis (log entries of the demo, restore messages) is in the UI's language.
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def _migrate() -> None:

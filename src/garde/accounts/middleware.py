@@ -1,4 +1,7 @@
+from django.conf import settings
 from django.shortcuts import redirect
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.urls import reverse
 
 from garde.accounts.models import SecondFactorPolicy
@@ -28,3 +31,25 @@ class SecondFactorMiddleware:
         if not required:
             return False
         return user.memberships.filter(role__in=required).exists()
+
+
+class LanguageMiddleware:
+    """French unless the person chose otherwise with the language switch (a cookie).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language; hospital workstations are often
+    installed in English, and the people using Garde expect French unless they ask for English.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ["Cookie"])
+        return response
