@@ -371,3 +371,17 @@ def test_it_speaks_french_to_an_english_browser_until_asked_otherwise(client, us
     client.force_login(users["observer"])
     page = client.get(reverse("dashboard", args=[crisis.pk]), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert "Main courante" in page.content.decode() and page["Content-Language"] == "fr"
+
+
+def test_it_gives_obligations_to_members_who_join_with_the_owner_role(crisis, users):
+    cnil = Obligation.objects.get(crisis=crisis, rule__key="cnil-initial")
+    assert cnil.owner == users["dpo"]
+    police = Obligation.objects.get(crisis=crisis, rule__key="police")
+    assert police.owner == users["director"]
+
+
+def test_it_changes_the_owner_of_an_obligation_and_logs_it(as_role, crisis, users):
+    police = Obligation.objects.get(crisis=crisis, rule__key="police")
+    as_role("director").post(reverse("obligation", args=[crisis.pk, police.pk]), {"set_owner": "1", "owner": users["coordinator"].pk})
+    assert Obligation.objects.get(pk=police.pk).owner == users["coordinator"]
+    assert "coordinator" in last_entry(crisis).text

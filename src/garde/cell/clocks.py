@@ -35,7 +35,8 @@ def rule_applies(rule: ObligationRule, crisis: Crisis) -> bool:
 
 @transaction.atomic
 def sync_obligations(crisis: Crisis) -> None:
-    """Create the obligations the crisis's scope calls for; set aside those it no longer calls for."""
+    """Create the obligations the crisis's scope calls for, set aside those it no longer calls for, and
+    give each unowned obligation to a member holding its owner role."""
     existing = {o.rule_id: o for o in Obligation.objects.filter(crisis=crisis)}
     owners = _owners_by_role(crisis)
     for rule in ObligationRule.objects.all():
@@ -43,6 +44,10 @@ def sync_obligations(crisis: Crisis) -> None:
         applies = rule_applies(rule, crisis)
         if obligation is None and applies:
             Obligation.objects.create(crisis=crisis, rule=rule, owner=owners.get(rule.default_owner_role))
+        elif obligation is not None and obligation.owner_id is None and rule.default_owner_role in owners:
+            # A member who joins after T0 takes the obligations their role owns that nobody holds yet.
+            obligation.owner = owners[rule.default_owner_role]
+            obligation.save(update_fields=["owner"])
         elif obligation is not None and not applies and obligation.status == Obligation.Status.TODO:
             obligation.status = Obligation.Status.NOT_APPLICABLE
             obligation.save(update_fields=["status"])

@@ -121,6 +121,14 @@ class ObligationSentForm(forms.Form):
     reference = forms.CharField(label=_("reference received"), max_length=200, required=False)
 
 
+class ObligationOwnerForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("owner"), queryset=None, required=False)
+
+    def __init__(self, *args, crisis, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = get_user_model().objects.filter(memberships__crisis=crisis).order_by("username")
+
+
 class MemberForm(forms.Form):
     username = forms.CharField(label=_("user name"), max_length=150)
     role = forms.ChoiceField(label=_("role"), choices=Role.choices)

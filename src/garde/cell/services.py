@@ -194,6 +194,21 @@ def save_obligation_draft(obligation: Obligation, draft: dict, user) -> None:
 
 
 @transaction.atomic
+def set_obligation_owner(obligation: Obligation, owner, user) -> None:
+    if obligation.owner_id == (owner.pk if owner else None):
+        return
+    obligation.owner = owner
+    obligation.save(update_fields=["owner"])
+    journal.record(
+        obligation.crisis,
+        _("%(title)s: owner is now %(owner)s.") % {
+            "title": obligation.rule.title, "owner": (owner.get_full_name() or owner.get_username()) if owner else "—",
+        },
+        author=user,
+    )
+
+
+@transaction.atomic
 def mark_obligation_sent(obligation: Obligation, sent_at, channel: str, reference: str, user) -> None:
     obligation.status = Obligation.Status.SENT
     obligation.sent_at = sent_at
@@ -213,6 +228,7 @@ def mark_obligation_sent(obligation: Obligation, sent_at, channel: str, referenc
 @transaction.atomic
 def set_membership(crisis: Crisis, user, role: str, by) -> Membership:
     membership, created = Membership.objects.update_or_create(crisis=crisis, user=user, defaults={"role": role})
+    sync_obligations(crisis)
     journal.record(
         crisis,
         (_("%(user)s joins the cell as %(role)s.") if created else _("%(user)s is now %(role)s."))

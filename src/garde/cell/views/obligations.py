@@ -11,7 +11,7 @@ from garde.accounts.roles import Capability as C
 from garde.cell import drafts, services
 from garde.cell.access import can, crisis_view
 from garde.cell.clocks import clock_for, clocks_for
-from garde.cell.forms import ObligationDraftForm, ObligationSentForm
+from garde.cell.forms import ObligationDraftForm, ObligationOwnerForm, ObligationSentForm
 from garde.cell.models import Obligation
 
 
@@ -27,10 +27,16 @@ def obligation(request, crisis, obligation_id):
     may_edit = can(request, C.MANAGE_OBLIGATIONS)
     draft_form = ObligationDraftForm(initial=drafts.initial_draft(item), fields=fields)
     sent_form = ObligationSentForm(initial={"sent_at": timezone.localtime().replace(second=0, microsecond=0)})
+    owner_form = ObligationOwnerForm(initial={"owner": item.owner_id}, crisis=crisis)
     if request.method == "POST":
         if not may_edit:
             raise PermissionDenied
-        if "mark_sent" in request.POST:
+        if "set_owner" in request.POST:
+            owner_form = ObligationOwnerForm(request.POST, crisis=crisis)
+            if owner_form.is_valid():
+                services.set_obligation_owner(item, owner_form.cleaned_data["owner"], request.user)
+                return redirect("obligation", crisis.pk, item.pk)
+        elif "mark_sent" in request.POST:
             sent_form = ObligationSentForm(request.POST)
             if sent_form.is_valid():
                 data = sent_form.cleaned_data
@@ -49,6 +55,7 @@ def obligation(request, crisis, obligation_id):
         "obligation": item,
         "draft_form": draft_form,
         "sent_form": sent_form,
+        "owner_form": owner_form,
         "may_edit": may_edit,
     })
 
