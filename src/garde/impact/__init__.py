@@ -35,7 +35,9 @@ The rules are those of DESIGN.md ("Impact rules"); engine.py states them precise
 """
 
 from garde.impact.analysis import Analysis, ServiceRisk, analyse
+from garde.impact.csvimport import load_csv
 from garde.impact.engine import Cause, Result, ServiceImpact, simulate
+from garde.impact.export import to_dot, to_svg
 from garde.impact.loader import MapError, Problem, check_map, dump_map, load_map, to_dict
 from garde.impact.model import (
     Action,
@@ -49,10 +51,11 @@ from garde.impact.model import (
     Scenario,
     State,
 )
+from garde.impact.planner import Plan, Slot, Task, plan, tasks
 
 __all__ = [
-    "Analysis", "ServiceRisk", "analyse",
+    "Analysis", "ServiceRisk", "analyse", "Plan", "Slot", "Task", "plan", "tasks",
     "Action", "ActionKind", "Cause", "Dependency", "DepKind", "Kind", "Map", "MapError", "Node", "Problem",
     "Reach", "Result", "Scenario", "ServiceImpact", "State", "check_map", "dump_map", "load_map", "simulate",
-    "to_dict",
+    "to_dict", "load_csv", "to_dot", "to_svg",
 ]

@@ -90,6 +90,7 @@ class Graph:
                 self.network |= {i, z} | ({link} if link >= 0 else set())
         self.sources = sorted({a for a, _ in self.watchers})
         self._essential: dict[Pair, list[int] | None] = {}
+        self._routes: dict[Pair, list[int]] = {}
 
     @classmethod
     def of(cls, map_: Map) -> Graph:
@@ -211,6 +212,27 @@ class Graph:
                     if e in pair or target not in self._reachable(source, lambda x, e=e: x != e)
                 )
         return self._essential[pair]
+
+    def route_elements(self, pair: Pair, limit: int = 200) -> list[int]:
+        """Zones and links on the simple paths of the normal network from ``pair[0]`` to ``pair[1]``
+        (the first ``limit`` paths, shortest first)."""
+        if pair not in self._routes:
+            import networkx as nx
+
+            zones = nx.DiGraph()
+            for zone, edges in self.adjacency.items():
+                for nxt, _ in edges:
+                    zones.add_edge(zone, nxt)
+            found: set[int] = set()
+            if pair[0] in zones and pair[1] in zones and nx.has_path(zones, *pair):
+                for count, path in enumerate(nx.shortest_simple_paths(zones, *pair)):
+                    if count >= limit:
+                        break
+                    found.update(path)
+                    for a, b in zip(path, path[1:], strict=False):
+                        found.update(link for nxt, link in self.adjacency[a] if nxt == b and link >= 0)
+            self._routes[pair] = sorted(found)
+        return self._routes[pair]
 
     @cached_property
     def normal(self) -> list[State]:
