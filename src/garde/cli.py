@@ -13,9 +13,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from garde.scanner import cli as scanner_cli
+
 app = typer.Typer(help="Garde: keep a hospital running through a cyberattack.", no_args_is_help=True)
 log_app = typer.Typer(help="The running log (main courante).", no_args_is_help=True)
 app.add_typer(log_app, name="log")
+app.command("scan")(scanner_cli.scan_command)
 console = Console()
 errors = Console(stderr=True)
 

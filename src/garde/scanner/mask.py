@@ -57,6 +57,8 @@ def mask(value: str, style: str) -> str:
     if style == "name":
         return " ".join(word[:1] + "*" * (len(word) - 1) for word in value.split())
     positions = [m.start() for m in _ALNUM.finditer(value)]
-    keep = set(positions[:1] + positions[-2:]) if len(positions) > 6 else set(positions[:1])
-    hidden = set(positions) - keep
-    return "".join("*" if i in hidden else c for i, c in enumerate(value))
+    keep = positions[:1] + positions[-2:] if len(positions) > 6 else positions[:1]
+    masked = _ALNUM.sub("*", value)
+    for index in keep:
+        masked = masked[:index] + value[index] + masked[index + 1 :]
+    return masked

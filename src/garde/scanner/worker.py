@@ -202,6 +202,7 @@ def _worker_main(connection, config: Config) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (config.file_memory, config.file_memory))
     except (ValueError, OSError):
         pass
+    connection.send("ready")  # the time limit counts from here, not from the interpreter start-up
     while True:
         try:
             task = connection.recv()
@@ -226,6 +227,7 @@ class _Slot:
         child.close()
         self.task: Task | None = None
         self.deadline = 0.0
+        self.ready = False
 
 
 class Pool:
@@ -242,10 +244,10 @@ class Pool:
     def free(self) -> bool:
         if not self._slots:
             return True
-        return any(slot.task is None for slot in self._slots)
+        return any(slot.task is None and slot.ready for slot in self._slots)
 
     def busy(self) -> bool:
-        return any(slot.task is not None for slot in self._slots)
+        return any(slot.task is not None or not slot.ready for slot in self._slots)
 
     def submit(self, task: Task) -> None:
         if not self._slots:
@@ -255,19 +257,25 @@ class Pool:
                 outcome = failed_outcome(task.sha256, f"extractor crashed: {type(error).__name__}: {error}")
             self._done.append((task, outcome))
             return
-        slot = next(slot for slot in self._slots if slot.task is None)
+        slot = next(slot for slot in self._slots if slot.task is None and slot.ready)
         slot.task = task
         slot.deadline = time.monotonic() + self.config.file_seconds
         slot.connection.send(task)
 
     def collect(self, timeout: float = 0.2) -> list[tuple[Task, dict]]:
         done, self._done = self._done, []
-        busy = [slot for slot in self._slots if slot.task is not None]
-        if not busy:
+        waiting = [slot for slot in self._slots if slot.task is not None or not slot.ready]
+        if not waiting:
             return done
-        ready = wait([slot.connection for slot in busy], timeout=timeout)
+        ready = wait([slot.connection for slot in waiting], timeout=timeout)
         now = time.monotonic()
         for index, slot in enumerate(self._slots):
+            if not slot.ready and slot.connection in ready:
+                try:
+                    slot.ready = slot.connection.recv() == "ready"
+                except (EOFError, OSError):
+                    raise RuntimeError("a scanner worker process could not start") from None
+                continue
             if slot.task is None:
                 continue
             if slot.connection in ready:

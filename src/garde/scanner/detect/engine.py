@@ -15,9 +15,41 @@ CONTEXT_AFTER = 20
 _PATTERNED = tuple(d for d in DETECTORS if d.pattern)
 
 
+_DIGIT = re.compile(r"\d")
+
+
 @cache
-def _combined() -> re.Pattern:
-    return re.compile("|".join(f"(?P<{d.name}>{d.pattern})" for d in _PATTERNED))
+def _combined(active: tuple[str, ...]) -> re.Pattern:
+    """One pattern for the detectors whose triggers are in the text, grouped by the characters a
+    match can start on, so that most positions are rejected by a single lookahead."""
+    groups: dict[str, list[str]] = {}
+    for detector in _PATTERNED:
+        if detector.name in active:
+            groups.setdefault(detector.first, []).append(f"(?P<{detector.name}>{detector.pattern})")
+    return re.compile("|".join(f"(?={first})(?:{'|'.join(parts)})" for first, parts in groups.items()))
+
+
+def _active(text: str) -> tuple[str, ...]:
+    lowered = None
+    has_digit = None
+    active = []
+    for detector in _PATTERNED:
+        if detector.triggers:
+            if lowered is None:
+                lowered = text.lower()
+            if not any(trigger in lowered for trigger in detector.triggers):
+                continue
+        if detector.first == r"\d" or detector.name in _NEEDS_DIGIT:
+            if has_digit is None:
+                has_digit = _DIGIT.search(text) is not None
+            if not has_digit:
+                continue
+        active.append(detector.name)
+    return tuple(active)
+
+
+# Every pattern of these holds digits, so a text without any cannot match them.
+_NEEDS_DIGIT = frozenset({"nir", "payment_card", "phone", "ipp", "nda", "birth_date", "cim10", "address", "iban"})
 
 
 @cache
@@ -58,7 +90,10 @@ def _finding(
 
 def scan_text(text: str, field: Field, meaning: str | None, min_conf: float) -> list[Finding]:
     found: list[Finding] = []
-    for match in _combined().finditer(text):
+    active = _active(text)
+    if not active:
+        return found
+    for match in _combined(active).finditer(text):
         group = match.lastgroup
         detector = by_name(group)
         start, end = _value_span(detector, match, group)

@@ -39,6 +39,10 @@ class Detector:
     identifies: bool = False  # on its own, points at one person (makes a record a person record)
     link: str | None = None  # "strong": merge records on it; "weak": merge only for the lower bound
     mask: str = "default"
+    # Speed: a match can only start on a character of `first`, and the pattern is tried only on
+    # texts whose lower-case form contains one of `triggers` (all texts when empty).
+    first: str = r"\d"
+    triggers: tuple[str, ...] = ()
 
     @property
     def context_re(self) -> re.Pattern | None:
@@ -64,8 +68,9 @@ def _m(*meanings: str) -> frozenset[str]:
 DETECTORS: tuple[Detector, ...] = (
     Detector(
         "email", "contact", "E-mail address.", v.validate_email,
-        pattern=r"(?<![\w.%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,24}(?![\w\-])",
+        pattern=r"(?<![\w.%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9]{2,20})(?![\w\-])",
         meanings=_m("email"), context=("mail", "e-mail", "courriel", "adresse électronique"),
+        first=r"[A-Za-z0-9._%+\-]", triggers=("@",),
         base=0.9, identifies=True, link="weak", mask="email",
     ),
     Detector(
@@ -79,23 +84,27 @@ DETECTORS: tuple[Detector, ...] = (
             r"|(?:pbkdf2_sha(?:1|256)|bcrypt_sha256|argon2|scrypt)\$[^\s$]+\$[^\s$]+\$[A-Za-z0-9+/=]{16,}"
             r"|\{(?:SSHA|SHA|SMD5|SSHA256|SSHA512|CRYPT)\}[A-Za-z0-9+/=.$]{8,}"
         ),
+        first=r"[$a-z{]", triggers=("$", "{"),
         meanings=_m("password"), base=0.9, mask="secret",
     ),
     Detector(
         "secret", "credentials", "Private key block or cloud access key.", v.validate_secret,
         pattern=r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----|(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])",
+        first=r"[-A]", triggers=("-----begin", "akia", "asia"),
         base=0.9, mask="secret",
     ),
     Detector(
         "password", "credentials", "Password written after a password label, or in a password column.",
         v.validate_secret,
         pattern=r"(?i:\b(?:password|passwd|pwd|mot de passe|mdp)\s*[:=]\s*)(?P<password__v>[^\s\"',;]{4,64})",
+        first=r"[PpMm]", triggers=("pass", "pwd", "mot de passe", "mdp"),
         value_group=True, meanings=_m("password"), column_only=True, base=0.8, mask="secret",
     ),
     Detector(
         "iban", "financial", "IBAN (ISO 13616, mod-97 checked).", v.validate_iban,
         pattern=r"(?<![A-Za-z0-9])[A-Z]{2}\d\d(?: ?[A-Z0-9]){11,30}",
         meanings=_m("iban"), context=("iban", "rib", "bic", "compte", "virement", "banque"),
+        first=r"[A-Z]",
         base=0.55, identifies=True, link="weak",
     ),
     Detector(
@@ -106,6 +115,7 @@ DETECTORS: tuple[Detector, ...] = (
         pattern=r"(?<![\w])[1-47][ .]?\d\d[ .]?\d\d[ .]?(?:\d\d|2[ABab])[ .]?(?:\d[ .]?){3}\d{3}(?:[ .]?\d\d)?(?![\w])",
         meanings=_m("nir"),
         context=("nir", "nss", "ins", "insee", "sécu", "sécurité sociale", "securite sociale", "n° ss", "assuré", "matricule"),
+        first=r"[1-47]",
         base=0.45, checksum_bonus=0.45, needs_support=True, identifies=True, link="strong",
     ),
     Detector(
@@ -118,16 +128,19 @@ DETECTORS: tuple[Detector, ...] = (
         "phone", "contact", "French phone number (checked with libphonenumber).", v.validate_phone,
         pattern=r"(?<![\w+])(?:(?:\+|00)33[ .\-]?(?:\(0\)[ .\-]?)?[1-9]|0[1-9])(?:[ .\-]?\d\d){4}(?!\d)",
         meanings=_m("phone"), context=("tél", "tel", "téléphone", "portable", "mobile", "fax", "joindre"),
+        first=r"[0+]",
         base=0.6, checksum_bonus=0.1, identifies=True, link="weak",
     ),
     Detector(
         "ipp", "identity", "Hospital patient number (IPP), by label, column or HL7 PID-3.", v.validate_identifier,
         pattern=r"(?i:\b(?:IPP|n°\s*(?:de\s+)?patient|num[ée]ro\s+(?:de\s+)?patient|identifiant\s+patient)\s*[:=#]?\s*(?:n°\s*)?)(?P<ipp__v>[A-Z0-9]{4,20})(?![\w])",
+        first=r"[IiNn]", triggers=("ipp", "patient"),
         value_group=True, meanings=_m("ipp"), column_only=True, base=0.8, identifies=True, link="strong",
     ),
     Detector(
         "nda", "identity", "Hospital stay number (NDA/IEP), by label, column or HL7 PID-18/PV1-19.", v.validate_identifier,
         pattern=r"(?i:\b(?:NDA|IEP|n°\s*(?:de\s+)?(?:s[ée]jour|venue|dossier)|num[ée]ro\s+(?:de\s+)?(?:s[ée]jour|venue))\s*[:=#]?\s*(?:n°\s*)?)(?P<nda__v>[A-Z0-9]{4,20})(?![\w])",
+        first=r"[IiNn]", triggers=("nda", "iep", "séjour", "sejour", "venue", "dossier"),
         value_group=True, meanings=_m("nda"), column_only=True, base=0.75, identifies=True,
     ),
     Detector(
@@ -144,6 +157,7 @@ DETECTORS: tuple[Detector, ...] = (
         pattern=r"(?<![\w.])[A-TV-Z]\d\d(?:\.?[0-9][0-9A-Z+]{0,3})?(?![\w])",
         meanings=_m("health", "diagnosis_code"),
         context=("cim", "cim10", "cim-10", "icd", "icd-10", "diagnostic", "diag", "dp", "das", "dr", "pathologie", "code"),
+        first=r"[A-TV-Z]",
         base=0.3, context_bonus=0.4, column_bonus=0.5, needs_support=True,
     ),
     Detector(

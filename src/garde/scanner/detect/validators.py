@@ -7,6 +7,7 @@ authoritative check confirmed it, how many characters of the match it used) or N
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 from typing import NamedTuple
 
 import phonenumbers
@@ -27,9 +28,20 @@ def compact(text: str) -> str:
     return _SEPARATORS.sub("", text)
 
 
+_LATIN = str.maketrans(
+    "àâäáãåçéèêëíìîïñóòôöõúùûüýÿÀÂÄÁÃÅÇÉÈÊËÍÌÎÏÑÓÒÔÖÕÚÙÛÜÝŸ’",
+    "aaaaaaceeeeiiiinooooouuuuyyaaaaaaceeeeiiiinooooouuuuyy'",
+)
+
+
 def fold(text: str) -> str:
     """Lower case without accents, for comparing names and words written by different hands."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    if text.isascii():
+        return text.lower()
+    folded = text.translate(_LATIN)
+    if folded.isascii():
+        return folded.lower()
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
@@ -109,6 +121,9 @@ _CARD_PREFIXES = (
     ("648", (16, 19)),
     ("649", (16, 19)),
     ("62", (16, 17, 18, 19)),
+    ("5019", (16,)),
+    ("6759", (16, 18, 19)),
+    ("676", (16, 18, 19)),
 )
 
 
@@ -126,10 +141,25 @@ def validate_card(text: str) -> Valid | None:
         return None
     if not card_iin_ok(digits) or not luhn.is_valid(digits):
         return None
-    return Valid(digits, checked=True)
+    # 14 digits is also the length of a SIRET, which passes Luhn too: such a card needs context.
+    return Valid(digits, checked=len(digits) != 14)
+
+
+_FRENCH_NATIONAL = re.compile(r"0([1-9]\d{8})$")
+
+
+@lru_cache(maxsize=4096)
+def _french_prefix_valid(prefix: str) -> bool:
+    """libphonenumber's verdict for French numbers depends on their first digits only; asking once
+    per prefix keeps the check and removes its cost."""
+    return phonenumbers.is_valid_number(phonenumbers.parse("0" + prefix + "0" * (9 - len(prefix)), "FR"))
 
 
 def validate_phone(text: str) -> Valid | None:
+    national = _FRENCH_NATIONAL.match(compact(text))
+    if national:
+        digits = national.group(1)
+        return Valid(f"+33{digits}", checked=True) if _french_prefix_valid(digits[:4]) else None
     try:
         number = phonenumbers.parse(text, "FR")
     except phonenumbers.NumberParseException:

@@ -67,6 +67,13 @@ def detect_encoding(head: bytes) -> str:
     except UnicodeDecodeError as error:
         if error.start >= len(head) - 3 and error.reason in ("unexpected end of data",):
             return "utf-8"
+    try:
+        # French files that are not UTF-8 are nearly always Windows-1252 (or Latin-1, its subset);
+        # statistical detection is unreliable on short texts, so this is tried first.
+        head.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        pass
     best = from_bytes(head[:32768]).best()
     return best.encoding if best else "cp1252"
 
@@ -141,6 +148,18 @@ def text_records(text: str, prefix: str = "", first_line: int = 1, whole: bool =
                 yield Record(f"{prefix}lines {line_number}-{line_number + len(lines) - 1}", [Field(None, paragraph)])
             else:
                 for offset, line in enumerate(lines):
-                    if line.strip():
-                        yield Record(f"{prefix}line {line_number + offset}", [Field(None, line[:DOCUMENT_CHARS])])
+                    for piece in _pieces(line):
+                        yield Record(f"{prefix}line {line_number + offset}", [Field(None, piece)])
         line_number += len(lines) + 1
+
+
+def _pieces(line: str) -> Iterator[str]:
+    """A line longer than a record is cut at a space near the limit, never silently truncated."""
+    while len(line) > DOCUMENT_CHARS:
+        cut = line.rfind(" ", DOCUMENT_CHARS // 2, DOCUMENT_CHARS)
+        cut = cut if cut > 0 else DOCUMENT_CHARS
+        if line[:cut].strip():
+            yield line[:cut]
+        line = line[cut:]
+    if line.strip():
+        yield line

@@ -75,7 +75,7 @@ def extract_sql(source: Source):
                 values = [None if v == "\\N" else _unescape(v) for v in line.rstrip("\r\n").split("\t")]
                 yield _record(table, columns, values, counters)
                 continue
-            if not buffer and line.lstrip()[:6].upper() not in ("INSERT", "CREATE", "COPY "):
+            if not buffer and not line.lstrip().upper().startswith(("INSERT", "CREATE", "COPY ")):
                 continue
             buffer.append(line)
             statement = "".join(buffer)

@@ -1,0 +1,93 @@
+"""End to end: a small dump in, persons and categories out."""
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from garde.scanner import ScanInputError, ScanSettings, scan
+
+from .helpers import write_dump
+
+
+@pytest.fixture
+def dump(tmp_path):
+    return write_dump(tmp_path / "dump")
+
+
+def test_it_counts_persons_and_categories(dump, tmp_path):
+    result = scan([dump], tmp_path / "out", ScanSettings(jobs=0))
+    # Jean Dupont (CSV + HL7, linked on NIR/IPP), Claire Martin (CSV + letter, linked on name and
+    # birth date), Yann Le Goff (CSV), Marie Dupont (next of kin in the HL7 message).
+    assert result.summary["persons"] == {"lower": 4, "best": 4, "upper": 6}
+    categories = result.summary["categories"]
+    for category in ("identity", "national_identifier", "contact", "health"):
+        assert categories[category]["findings"] > 0, category
+    assert categories["national_identifier"]["persons"] == 2
+    assert categories["financial"]["findings"] == 0
+
+
+def test_it_writes_the_documented_outputs_with_hashes(dump, tmp_path):
+    out = tmp_path / "out"
+    scan([dump], out, ScanSettings(jobs=0))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["outputs"]) == {"findings.parquet", "records.parquet", "persons.parquet", "files.parquet", "summary.json"}
+    assert manifest["reveal"] is False and manifest["hash"]["algorithm"] == "HMAC-SHA256"
+    findings = pq.read_table(out / "findings.parquet").to_pylist()
+    assert all(f["value"] is None for f in findings)
+    assert not any("DUPONT" in f["masked"] for f in findings)
+    assert not (out / ".parts").exists() and not (out / ".work").exists()
+
+
+def test_it_keeps_clear_values_only_with_reveal(dump, tmp_path):
+    scan([dump], tmp_path / "out", ScanSettings(jobs=0, reveal=True))
+    values = {f["value"] for f in pq.read_table(tmp_path / "out" / "findings.parquet").to_pylist()}
+    assert "DUPONT" in values
+
+
+def test_it_scans_identical_files_once_and_counts_them_everywhere(dump, tmp_path):
+    (dump / "copie").mkdir()
+    (dump / "copie" / "patients.csv").write_bytes((dump / "patients.csv").read_bytes())
+    result = scan([dump], tmp_path / "out", ScanSettings(jobs=0))
+    files = pq.read_table(tmp_path / "out" / "files.parquet").to_pylist()
+    copies = [f for f in files if f["path"].endswith("patients.csv")]
+    assert [(f["path"], f["status"]) for f in copies] == [("dump/patients.csv", "scanned"), ("dump/copie/patients.csv", "duplicate")]
+    assert result.summary["persons"]["best"] == 4
+    assert result.summary["folders"]["dump/copie"]["findings"] == copies[0]["findings"] > 0
+
+
+def test_it_gives_the_same_result_with_worker_processes(dump, tmp_path):
+    local = scan([dump], tmp_path / "a", ScanSettings(jobs=0))
+    pooled = scan([dump], tmp_path / "b", ScanSettings(jobs=2))
+    assert local.summary == pooled.summary
+
+
+def test_it_records_a_file_over_the_time_limit_and_goes_on(dump, tmp_path):
+    (dump / "huge.txt").write_text("Mme Claire Martin, née le 01/02/1980, tél. 06 12 34 56 78\n" * 300_000)
+    settings = ScanSettings(jobs=1)
+    settings.limits.file_seconds = 0.5
+    result = scan([dump], tmp_path / "out", settings)
+    errors = {e["path"]: e["reason"] for e in result.manifest["errors"]}
+    assert "time limit" in errors["dump/huge.txt"]
+    assert result.summary["persons"]["best"] == 4
+
+
+def test_it_resumes_an_interrupted_scan_to_the_same_result(dump, tmp_path):
+    complete = scan([dump], tmp_path / "complete", ScanSettings(jobs=0))
+    out = tmp_path / "resumed"
+    partial = scan([dump / "patients.csv"], out, ScanSettings(jobs=0))
+    assert partial.summary["persons"]["best"] == 3
+    # Simulate a kill: a first run left parts and state behind, then --resume with the full input.
+    for name in ("findings.parquet", "records.parquet", "persons.parquet", "files.parquet", "summary.json", "manifest.json"):
+        (out / name).unlink()
+    resumed = scan([dump], out, ScanSettings(jobs=0, resume=True))
+    assert resumed.summary == complete.summary
+
+
+def test_it_refuses_bad_input(dump, tmp_path):
+    with pytest.raises(ScanInputError, match="not found"):
+        scan([tmp_path / "missing"], tmp_path / "out")
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "x").write_text("x")
+    with pytest.raises(ScanInputError, match="not empty"):
+        scan([dump], tmp_path / "used")
