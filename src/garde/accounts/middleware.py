@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.urls import reverse
 
 from garde.accounts.models import SecondFactorPolicy
 
