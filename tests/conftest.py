@@ -1,11 +1,12 @@
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from garde.accounts.roles import Role
-from garde.cell import services
+from garde.cell import seeds, services
 from garde.cell.models import Crisis
 
 PASSWORD = "correct-horse-battery"
@@ -19,6 +20,8 @@ def make_user(username: str, **extra):
 @pytest.fixture
 def cast(db):
     """A crisis and one member per role, plus an outsider who belongs to no crisis."""
+    # Transactional tests empty the database, reference data of the migrations included.
+    seeds.load(django_apps)
     director = make_user("director", first_name="Claire", last_name="Martin")
     crisis = services.open_crisis(
         Crisis(title="Rançongiciel test", t0=timezone.now() - timedelta(hours=2), personal_data=True, nis2=True),

@@ -75,11 +75,6 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
-def _known_noise(message) -> bool:
-    """Console errors tolerated for now, each one a known app bug (see test_it_declares_an_icon)."""
-    return message.location.get("url", "").endswith("/favicon.ico")
-
-
 @pytest.fixture
 def page(chromium, live_server):
     context = chromium.new_context(locale="fr-FR", timezone_id="Europe/Paris", base_url=live_server.url)
@@ -89,7 +84,7 @@ def page(chromium, live_server):
     problems = Problems(page)
 
     def on_console(message):
-        if message.type == "error" and not _known_noise(message):
+        if message.type == "error":
             problems.console_errors.append(f"{message.text} at {message.location.get('url')}")
 
     page.on("console", on_console)

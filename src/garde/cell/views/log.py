@@ -17,7 +17,7 @@ from garde.cell.forms import LogEntryForm
 from garde.cell.models import Attachment, LogEntry
 from garde.printing import pdf_response
 
-ENTRIES_PER_PAGE = 100
+ENTRIES_PER_PAGE = 50
 
 
 @crisis_view(C.VIEW_CRISIS)
