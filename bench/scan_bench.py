@@ -1,24 +1,40 @@
-"""Scanner benchmark: prints throughput (MB/s per core) on a synthetic dump, and the precision and
-recall of free-text name detection on the labelled French sentences in ../shared/testdata.
+"""Scanner benchmark: throughput (MB/s per core, wall and CPU time) on a synthetic dump, findings per
+MB, and the precision and recall of free-text name detection on the labelled French sentences in
+../shared/testdata.
 
-    .venv/bin/python bench/scan_bench.py [--mb 50] [--jobs 1] [--seed 7]
+    .venv/bin/python bench/scan_bench.py [--mb 50] [--jobs 1] [--seed 7] [--mix realistic|dense]
+                                         [--profile FILE]
 
-The dump is half CSV (a patient table), half text (letters and log lines). Names come from Faker
-fr_FR when it is installed, otherwise from a small built-in list.
+`--mix realistic` (default) is what a leaked hospital share looks like: mostly prose (letters and
+reports as small files, each with a header naming one patient), application logs where a line in
+twenty names a user, and CSV exports where a patient table sits beside tables with no personal data
+(lab analysers, stock, rooms). `--mix dense` is a patient table and letter/log triplets where every
+line holds identifiers (tens of thousands of findings per MB): the worst case for per-finding cost.
+
+Prose comes from the French newspaper sentences of ../shared/testdata (real capitalisation and
+punctuation) mixed with medical phrases; names come from Faker fr_FR when it is installed,
+otherwise from a small built-in list.
+
+MB/s per core is size / CPU seconds of the scan (this process and its workers), which does not
+depend on what else runs on the machine; wall-clock MB/s is printed too.
 """
 
 import argparse
+import cProfile
 import json
 import random
+import resource
 import tempfile
 import time
 from pathlib import Path
 
 from garde.scanner import ScanSettings, scan
-from garde.scanner.detect.names import find_names
+from garde.scanner.detect import detect_records, prefilter
 from garde.scanner.detect.validators import nir_key
+from garde.scanner.model import Field, Record
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "testdata"
+NAMES_FILE = SHARED / "fr_person_names" / "enp_fr_bnf.jsonl"
 
 
 def _people(seed: int):
@@ -40,19 +56,27 @@ def _nir() -> str:
     return f"{body}{nir_key(body):02d}"
 
 
-def make_dump(root: Path, megabytes: float, seed: int) -> int:
+def _birth() -> str:
+    return f"{random.randint(1, 28):02d}/{random.randint(1, 12):02d}/{random.randint(1930, 2020)}"
+
+
+def _phone() -> str:
+    return f"0{random.choice('12345679')} " + " ".join(f"{random.randint(10, 99)}" for _ in range(4))
+
+
+# -- dense mix (the first benchmark): every line holds identifiers --------------------------------
+
+
+def make_dense(root: Path, megabytes: float, seed: int) -> None:
     person = _people(seed)
     target = int(megabytes * 1e6 / 2)
-    root.mkdir(parents=True)
     with open(root / "patients.csv", "w", encoding="utf-8") as table:
         table.write("IPP;Nom;Prénom;Date de naissance;NIR;Téléphone;Adresse;CP;Ville;Commentaire\n")
         ipp = 100000
         while table.tell() < target:
             ipp += 1
             last, first, street, postcode, city = person()
-            birth = f"{random.randint(1, 28):02d}/{random.randint(1, 12):02d}/{random.randint(1930, 2020)}"
-            phone = f"06 {random.randint(10, 99)} {random.randint(10, 99)} {random.randint(10, 99)} {random.randint(10, 99)}"
-            table.write(f"{ipp};{last};{first};{birth};{_nir()};{phone};{street};{postcode};{city};RAS, revu en consultation\n")
+            table.write(f"{ipp};{last};{first};{_birth()};{_nir()};{_phone()};{street};{postcode};{city};RAS, revu en consultation\n")
     with open(root / "courriers.txt", "w", encoding="utf-8") as text:
         while text.tell() < target:
             last, first, *_ = person()
@@ -62,33 +86,195 @@ def make_dump(root: Path, megabytes: float, seed: int) -> int:
                 "est sans particularité, le traitement est poursuivi à l'identique. Bien confraternellement.\n"
                 f"2023-05-04 12:00:01 INFO user={first.lower()}.{last.lower()}@chu.example.fr login ok from 10.0.0.{random.randint(1, 254)}\n\n"
             )
-    return sum(p.stat().st_size for p in root.iterdir())
 
 
-def bench_scan(megabytes: float, jobs: int, seed: int) -> None:
+# -- realistic mix --------------------------------------------------------------------------------
+
+_MEDICAL = (
+    "L'examen clinique retrouve un abdomen souple, dépressible et indolore.",
+    "Les constantes sont stables, la tension artérielle est à 13/8 et la fréquence cardiaque à 72 par minute.",
+    "Le bilan biologique montre une CRP à 12 mg/l et une hémoglobine à 13,2 g/dl.",
+    "Le traitement habituel est poursuivi sans modification, avec une réévaluation dans trois mois.",
+    "Pas d'allergie médicamenteuse connue. Pas d'antécédent chirurgical notable.",
+    "La radiographie thoracique ne montre pas d'anomalie du parenchyme pulmonaire.",
+    "Je vous remercie de m'avoir adressé ce patient pour avis spécialisé.",
+    "Une consultation de contrôle est programmée dans le service dans six semaines.",
+    "L'évolution est favorable sous traitement, la douleur ayant nettement régressé.",
+    "Le patient est informé des bénéfices et des risques de l'intervention proposée.",
+    "Au total, tableau compatible avec une poussée inflammatoire sans signe de gravité.",
+    "Le scanner abdomino-pelvien réalisé le 12 janvier ne retrouve pas de collection.",
+)
+_SERVICES = ("cardiologie", "pneumologie", "chirurgie viscérale", "médecine interne", "gériatrie", "urgences", "neurologie")
+_DIAGNOSES = ("E11.9", "I10", "J45.9", "K35.8", "N39.0", "I48.9", "M54.5", "F32.1", "C50.9", "S72.0")
+
+
+def _prose_source(seed: int):
+    """Sentences of real French prose (OCR'd newspapers) if shared test data is there."""
+    rng = random.Random(seed)
+    if NAMES_FILE.exists():
+        sentences = [json.loads(line)["text"] for line in NAMES_FILE.read_text().splitlines()]
+        sentences = [s for s in sentences if len(s) > 60]
+    else:
+        sentences = list(_MEDICAL)
+    return lambda count: " ".join(rng.choice(sentences) if rng.random() < 0.5 else rng.choice(_MEDICAL) for _ in range(count))
+
+
+def _letter(person, prose, number: int) -> str:
+    last, first, street, postcode, city = person()
+    doctor_last, doctor_first, *_ = person()
+    title = random.choice(("M.", "Mme"))
+    parts = [
+        f"CENTRE HOSPITALIER UNIVERSITAIRE\nService de {random.choice(_SERVICES)}\nSecrétariat : {_phone()}\n",
+        f"Rennes, le {random.randint(1, 28)} mars 2023\n",
+        f"Objet : {title} {first} {last.title() if random.random() < 0.5 else last}, né(e) le {_birth()}\n"
+        f"IPP : {number:08d}\n{street}, {postcode} {city}\n",
+        "Cher confrère,\n",
+    ]
+    for _ in range(random.randint(3, 9)):
+        parts.append(prose(random.randint(3, 7)) + "\n")
+    if random.random() < 0.4:
+        parts.append(f"Diagnostic principal (CIM-10) : {random.choice(_DIAGNOSES)}\n")
+    parts.append(f"Bien confraternellement,\nDr {doctor_first} {doctor_last}\n")
+    return "\n".join(parts)
+
+
+_LOG_MESSAGES = (
+    "GET /api/v2/agenda/slots?service={s} HTTP/1.1 200 {n} ms",
+    "POST /api/v2/documents HTTP/1.1 201 {n} ms",
+    "cache hit ratio {n}% on node app-{k}",
+    "job export-pmsi finished in {n} s, {k} rows",
+    "connection pool: {k} active, {n} idle",
+    "GET /static/js/app.{k}.js HTTP/1.1 304 {n} ms",
+    "scheduler tick took {n} ms",
+)
+
+
+def _log_line(stamp: int, person) -> str:
+    day = f"2023-06-{1 + stamp // 86400 % 28:02d} {stamp // 3600 % 24:02d}:{stamp // 60 % 60:02d}:{stamp % 60:02d}"
+    ip = f"10.{random.randint(0, 3)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+    draw = random.random()
+    if draw < 0.05:
+        last, first, *_ = person()
+        return f"{day} INFO auth user={first.lower()}.{last.lower()}@chu-rennes.fr login ok from {ip}\n"
+    if draw < 0.06:
+        return f"{day} WARN dossier IPP {random.randint(10**7, 10**8 - 1)} ouvert par un compte de service from {ip}\n"
+    if draw < 0.065:
+        return f"{day} ERROR hl7 listener: rejected message {random.randint(10**9, 10**10 - 1)} (segment PID invalide)\n"
+    message = random.choice(_LOG_MESSAGES).format(s=random.choice(_SERVICES), n=random.randint(1, 900), k=random.randint(1, 9999))
+    return f"{day} {random.choice(('INFO', 'INFO', 'INFO', 'DEBUG', 'WARN'))} [{random.choice(('http', 'db', 'worker'))}] {message} from {ip}\n"
+
+
+def _patient_row(ipp: int, person) -> str:
+    last, first, street, postcode, city = person()
+    return (
+        f"{ipp};{last};{first};{_birth()};{_nir() if random.random() < 0.7 else ''};{_phone()};{street};{postcode};{city};"
+        f"{random.choice(_SERVICES)};{random.randint(1, 30)};{random.choice(('CMU', 'ALD', 'AME', 'régime général'))};"
+        f"{random.randint(0, 1)};{random.randint(100, 9999) / 100:.2f}\n"
+    )
+
+
+def _lab_row(number: int) -> str:
+    return (
+        f"{number};{random.choice(('NFS', 'CRP', 'IONO', 'TSH', 'HBA1C', 'GLY'))};{random.randint(1, 999) / 10:.1f};"
+        f"{random.choice(('mg/l', 'g/dl', 'mmol/l', '%'))};{random.choice(('AU-5800', 'XN-1000', 'COBAS-8000'))};"
+        f"2023-06-{random.randint(1, 28):02d}T{random.randint(0, 23):02d}:{random.randint(0, 59):02d};"
+        f"{random.choice(('valide', 'a controler', 'rejete'))}\n"
+    )
+
+
+def make_realistic(root: Path, megabytes: float, seed: int) -> None:
+    """About 45% letters (4-16 KB files), 30% logs, 20% CSV (a third of it a patient table), 5% prose
+    without a patient header (meeting notes, newsletters)."""
+    person = _people(seed)
+    prose = _prose_source(seed)
+    total = megabytes * 1e6
+    (root / "courriers").mkdir()
+    size, number = 0, 0
+    while size < total * 0.45:
+        number += 1
+        text = _letter(person, prose, 10_000_000 + number)
+        folder = root / "courriers" / f"{number // 500:03d}"
+        folder.mkdir(exist_ok=True)
+        (folder / f"CR_{number:06d}.txt").write_text(text, encoding="utf-8")
+        size += len(text.encode())
+    (root / "logs").mkdir()
+    with open(root / "logs" / "app.log", "w", encoding="utf-8") as log:
+        stamp = 0
+        while log.tell() < total * 0.30:
+            stamp += random.randint(0, 3)
+            log.write(_log_line(stamp, person))
+    (root / "exports").mkdir()
+    with open(root / "exports" / "patients.csv", "w", encoding="utf-8") as table:
+        table.write("IPP;Nom;Prénom;Date de naissance;NIR;Téléphone;Adresse;CP;Ville;Service;Durée;Régime;Sortie;Montant\n")
+        ipp = 100000
+        while table.tell() < total * 0.07:
+            ipp += 1
+            table.write(_patient_row(ipp, person))
+    with open(root / "exports" / "automate_labo.csv", "w", encoding="utf-8") as table:
+        table.write("id_analyse;examen;resultat;unite;automate;horodatage;statut\n")
+        row = 0
+        while table.tell() < total * 0.13:
+            row += 1
+            table.write(_lab_row(row))
+    (root / "divers").mkdir()
+    with open(root / "divers" / "lettre_info.txt", "w", encoding="utf-8") as notes:
+        while notes.tell() < total * 0.05:
+            notes.write(prose(random.randint(4, 12)) + "\n\n")
+
+
+def make_dump(root: Path, megabytes: float, seed: int, mix: str = "realistic") -> int:
+    root.mkdir(parents=True)
+    random.seed(seed)
+    (make_dense if mix == "dense" else make_realistic)(root, megabytes, seed)
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+def _cpu_seconds() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def bench_scan(megabytes: float, jobs: int, seed: int, mix: str, profile: str | None) -> None:
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
-        size = make_dump(root / "dump", megabytes, seed)
-        started = time.perf_counter()
+        size = make_dump(root / "dump", megabytes, seed, mix)
+        files = sum(1 for p in (root / "dump").rglob("*") if p.is_file())
+        compile_started = time.perf_counter()
+        fast = prefilter.available()  # compiled once per scan (seconds), not per megabyte: timed apart
+        compile_seconds = time.perf_counter() - compile_started
+        profiler = cProfile.Profile() if profile else None
+        cpu_before, started = _cpu_seconds(), time.perf_counter()
+        if profiler:
+            profiler.enable()
         result = scan([root / "dump"], root / "out", ScanSettings(jobs=jobs))
-        seconds = time.perf_counter() - started
-    cores = max(jobs, 1)
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_before
+    megabytes = size / 1e6
     findings = sum(c["findings"] for c in result.summary["categories"].values())
-    print(f"dump: {size / 1e6:.1f} MB (CSV + text), jobs={jobs}")
-    print(f"scan: {seconds:.1f} s, {size / 1e6 / seconds:.2f} MB/s, {size / 1e6 / seconds / cores:.2f} MB/s per core")
-    print(f"findings: {findings}; persons: {result.summary['persons']}")
+    cores = max(jobs, 1)
+    print(f"dump: {megabytes:.1f} MB in {files} files, mix={mix}, jobs={jobs}")
+    engine = "hyperscan prefilter" if fast else "reference (re)"
+    print(f"engine: {engine}; prefilter compile {compile_seconds:.1f} s (once per scan, not counted below)")
+    print(
+        f"scan: wall {seconds:.1f} s ({megabytes / seconds:.2f} MB/s, {megabytes / seconds / cores:.2f} MB/s per job); "
+        f"CPU {cpu:.1f} s ({megabytes / cpu:.2f} MB/s per core)"
+    )
+    per_category = ", ".join(f"{name} {c['findings']}" for name, c in result.summary["categories"].items() if c["findings"])
+    print(f"findings: {findings} ({findings / megabytes:.0f}/MB; {per_category}); persons: {result.summary['persons']}")
 
 
 def bench_names() -> None:
-    path = SHARED / "fr_person_names" / "enp_fr_bnf.jsonl"
-    if not path.exists():
-        print(f"names: skipped, {path} not found")
+    if not NAMES_FILE.exists():
+        print(f"names: skipped, {NAMES_FILE} not found")
         return
-    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows = [json.loads(line) for line in NAMES_FILE.read_text().splitlines()]
     true_positive = false_positive = missed = 0
     started = time.perf_counter()
-    for row in rows:
-        predicted = find_names(row["text"])
+    found = detect_records([Record("s", [Field(None, row["text"])]) for row in rows])
+    for row, findings in zip(rows, found, strict=True):
+        predicted = [f for f in findings if f.detector == "person_name"]
         gold = [(s["start"], s["end"]) for s in row["spans"]]
         for span in predicted:
             if any(span.start < end and start < span.end for start, end in gold):
@@ -113,8 +299,10 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=50.0, help="size of the synthetic dump")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (0 = in this process)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--mix", choices=("realistic", "dense"), default="realistic")
+    parser.add_argument("--profile", help="write a cProfile of the scan to this file (use with --jobs 0)")
     arguments = parser.parse_args()
-    bench_scan(arguments.mb, arguments.jobs, arguments.seed)
+    bench_scan(arguments.mb, arguments.jobs, arguments.seed, arguments.mix, arguments.profile)
     bench_names()
 
 

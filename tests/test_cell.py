@@ -385,3 +385,12 @@ def test_it_changes_the_owner_of_an_obligation_and_logs_it(as_role, crisis, user
     as_role("director").post(reverse("obligation", args=[crisis.pk, police.pk]), {"set_owner": "1", "owner": users["coordinator"].pk})
     assert Obligation.objects.get(pk=police.pk).owner == users["coordinator"]
     assert "coordinator" in last_entry(crisis).text
+
+
+def test_it_sends_front_desk_agents_to_their_registers(as_role, crisis):
+    client = as_role("frontdesk")
+    home = client.get(reverse("home")).content.decode()
+    assert reverse("frontdesk", args=[crisis.pk]) in home
+    assert f'href="{reverse("dashboard", args=[crisis.pk])}"' not in home
+    page = client.get(reverse("frontdesk", args=[crisis.pk])).content.decode()
+    assert reverse("log", args=[crisis.pk]) not in page

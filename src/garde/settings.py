@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "garde.accounts",
     "garde.cell",
+    "garde.systems",
+    "garde.continuity",
+    "garde.frontdesk",
 ]
 
 MIDDLEWARE = [

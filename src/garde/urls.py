@@ -6,6 +6,9 @@ from garde.accounts import views as account_views
 
 urlpatterns = [
     path("", include("garde.cell.urls")),
+    path("", include("garde.systems.urls")),
+    path("", include("garde.continuity.urls")),
+    path("", include("garde.frontdesk.urls")),
     path("account/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/second-factor/", account_views.second_factor, name="second_factor"),

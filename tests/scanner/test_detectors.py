@@ -85,11 +85,18 @@ TABLE = {
         ("Diagnostic principal (CIM-10) : E11.9", None, True),
         ("J45", "code_cim10", True),
         ("la salle E11 au 2e étage", None, False),
+        ("Diagnostic principal (CIM-10) : E99.1", None, False),  # no such category (E90 is the last)
+        ("Diagnostic : U07.1", None, True),
     ],
     "health_note": [
         ("Diabète de type 2 déséquilibré", "diagnostic", True),
         ("Diabète de type 2 déséquilibré", "commentaire", False),
         ("", "diagnostic", False),
+    ],
+    "health_term": [
+        ("Mme Claire Martin est suivie en hémodialyse depuis 2019", None, True),
+        ("Madame Jeanne LHOSTELLIER, séropositive, est revue ce jour", None, True),
+        ("Le service de dialyse ouvre lundi", None, False),  # no person near
     ],
     "address": [
         ("Domicile : 12 rue de la Paix, 35000 Rennes", None, True),

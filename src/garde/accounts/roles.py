@@ -32,6 +32,17 @@ class Capability(models.TextChoices):
     EDIT_CRISIS = "edit_crisis", _("Edit the crisis: T0, phase, severity, scope")
     MANAGE_MEMBERS = "manage_members", _("Add members and set their roles")
     EXPORT = "export", _("Export the log and back up the crisis")
+    USE_FRONTDESK = "use_frontdesk", _("Use the front-desk registers: patients, appointments, documents, payments")
+    VIEW_FRONTDESK_COUNTS = "view_frontdesk_counts", _("See the front-desk activity as counts, without patient identity")
+    CONFIGURE_FRONTDESK = "configure_frontdesk", _("Set up sites, departments, practitioners and cash desks")
+    EXPORT_FRONTDESK = "export_frontdesk", _("Export the front-desk registers and mark records as re-entered")
+    VIEW_SYSTEMS = "view_systems", _("See the IS map, scenarios and their results, the analysis and restoration plans")
+    MANAGE_MAP = "manage_map", _("Import, edit and export the IS map")
+    RUN_SCENARIO = "run_scenario", _("Prepare containment scenarios")
+    APPLY_SCENARIO = "apply_scenario", _("Apply a scenario to the crisis and its status board")
+    PLAN_RESTORATION = "plan_restoration", _("Compute restoration plans, mark tasks done or late, send them to actions")
+    VIEW_BOARD = "view_board", _("See the status board, degraded-mode procedures and printed notices")
+    MANAGE_BOARD = "manage_board", _("Set service states and messages on the status board")
 
 
 C = Capability
@@ -51,6 +62,22 @@ MATRIX: dict[Capability, set[Role]] = {
     C.EDIT_CRISIS: {Role.DIRECTOR, Role.COORDINATOR, Role.ADMIN},
     C.MANAGE_MEMBERS: {Role.DIRECTOR, Role.ADMIN},
     C.EXPORT: {Role.DIRECTOR, Role.COORDINATOR, Role.DPO, Role.ADMIN},
+    # Patient identity stays with the agents who serve the patients; the cell steers with counts and
+    # exports for re-integration (each export is in the access log); observers see counts only.
+    C.USE_FRONTDESK: {Role.FRONTDESK},
+    C.VIEW_FRONTDESK_COUNTS: CELL | {Role.FRONTDESK, Role.OBSERVER},
+    C.CONFIGURE_FRONTDESK: {Role.DIRECTOR, Role.COORDINATOR, Role.ADMIN},
+    C.EXPORT_FRONTDESK: {Role.DIRECTOR, Role.COORDINATOR, Role.DPO, Role.ADMIN},
+    # The map names servers and weaknesses: it stays inside the cell. Applying a scenario changes what
+    # staff and the public are told, so it is a decision of those who steer the crisis.
+    C.VIEW_SYSTEMS: CELL | {Role.OBSERVER},
+    C.MANAGE_MAP: {Role.IT_LEAD, Role.ADMIN},
+    C.RUN_SCENARIO: {Role.DIRECTOR, Role.COORDINATOR, Role.IT_LEAD},
+    C.APPLY_SCENARIO: {Role.DIRECTOR, Role.COORDINATOR, Role.IT_LEAD},
+    C.PLAN_RESTORATION: {Role.DIRECTOR, Role.COORDINATOR, Role.IT_LEAD},
+    # Front-desk agents work from the board: what is down and what to do instead.
+    C.VIEW_BOARD: CELL | {Role.FRONTDESK, Role.OBSERVER},
+    C.MANAGE_BOARD: {Role.DIRECTOR, Role.COORDINATOR, Role.IT_LEAD, Role.COMMUNICATION},
 }
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from garde.accounts.roles import Role
 from garde.cell import journal, services
 from garde.cell.models import Action, Crisis, Decision, LogEntry, SitRep
+from garde.frontdesk.demo import load_frontdesk_demo
 
 DEMO_TITLE = "Rançongiciel — CHU de Démo"
 
@@ -110,6 +111,7 @@ def _crisis(users: dict) -> Crisis:
         next_point_at=timezone.now() + timedelta(hours=2),
     )
     services.publish_sitrep(sitrep, director)
+    load_frontdesk_demo(crisis, users[Role.FRONTDESK])
     return crisis
 
 

@@ -10,11 +10,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from garde.scanner.detect import prefilter
 from garde.scanner.mask import load_key
 from garde.scanner.model import ScanSettings
 from garde.scanner.report import write_report
 from garde.scanner.walk import Issue, Item, Walker, input_size
-from garde.scanner.worker import Config, Pool, Task, _write_part, failed_outcome, part_paths
+from garde.scanner.worker import Config, Pool, Task, _write_part, failed_outcome, part_path, read_part
 
 WORK_DIR = ".work"
 PARTS_DIR = ".parts"
@@ -76,7 +77,10 @@ def scan(paths: list[Path], out: Path, settings: ScanSettings | None = None, pro
     except ValueError as error:
         raise ScanInputError(str(error)) from None
     limits = settings.limits
-    config = Config(str(parts), str(work), key, settings.reveal, settings.min_confidence, limits.file_seconds, limits.file_memory)
+    config = Config(
+        str(parts), str(work), key, settings.reveal, settings.min_confidence, limits.file_seconds, limits.file_memory,
+        prefilter.serialized() if settings.jobs > 0 else None,
+    )
     run = _Run(inputs, work, parts, config, settings, progress)
     progress("start", total=input_size(inputs))
     pool = Pool(settings.jobs, config)
@@ -150,9 +154,9 @@ class _Run:
             return
         self.first_path[event.sha256] = event.logical
         occurrence["status"] = "scanned"
-        outcome_path = part_paths(self.parts, event.sha256)[2]
-        if self.settings.resume and outcome_path.exists():
-            outcome = json.loads(outcome_path.read_text())
+        part = read_part(part_path(self.parts, event.sha256)) if self.settings.resume else None
+        if part is not None:
+            outcome = part[0]
             if not outcome.get("children"):
                 self.outcomes[event.sha256] = outcome
                 occurrence["resumed"] = True
@@ -165,7 +169,7 @@ class _Run:
 
     def _done(self, task: Task, outcome: dict, sources: deque) -> None:
         item = self.items.pop(task.sha256)
-        if not part_paths(self.parts, task.sha256)[2].exists():
+        if not part_path(self.parts, task.sha256).exists():
             _write_part(self.config, task.sha256, [], [], outcome)  # so --resume does not retry a killer file
         self.outcomes[task.sha256] = outcome
         self._discard(item)

@@ -44,6 +44,14 @@ class Child:
     data: bytes
 
 
+@dataclass(slots=True)
+class Note:
+    """Something an extractor counts for the report without a record: a PDF page that needs OCR."""
+
+    name: str
+    count: int = 1
+
+
 @dataclass
 class Limits:
     """Guards against hostile dumps. Sizes are in bytes, times in seconds."""

@@ -16,7 +16,7 @@ from garde.scanner.extract import REGISTRY
 from garde.scanner.link import group, link, person_id
 from garde.scanner.mask import key_fingerprint
 from garde.scanner.model import CATEGORIES
-from garde.scanner.worker import PART_FINDINGS, part_paths
+from garde.scanner.worker import PART_FINDINGS, part_path, read_part
 
 FORMAT_VERSION = 1
 MAX_LOCATIONS = 50
@@ -78,20 +78,25 @@ def write_report(out: Path, parts: Path, occurrences, first_path, outcomes, issu
     contents = list(first_path)  # in walk order: the output does not depend on --jobs
 
     records = []
+    with_findings = set()
     for sha256 in contents:
-        table = pq.read_table(part_paths(parts, sha256)[1])
-        for row in table.to_pylist():
+        part = read_part(part_path(parts, sha256))
+        if part is None:
+            continue
+        for row in part[1]:
             row["sha256"] = sha256
             records.append(row)
+        if part[2].num_rows:
+            with_findings.add(sha256)  # read again below, one file at a time: memory stays bounded
     persons_rows, person_of, counts = _persons(records, first_path, paths_of)
 
     findings_per_content: Counter = Counter()
     category_findings, category_distinct, detector_findings = Counter(), Counter(), Counter()
     with pq.ParquetWriter(out / "findings.parquet", FINDINGS_SCHEMA) as writer:
         for sha256 in contents:
-            table = pq.read_table(part_paths(parts, sha256)[0])
-            if table.num_rows == 0:
+            if sha256 not in with_findings:
                 continue
+            table = read_part(part_path(parts, sha256))[2]
             occurrences_count = len(paths_of[sha256])
             ids = table.column("record_id").to_pylist()
             extra = {
@@ -173,6 +178,9 @@ def write_report(out: Path, parts: Path, occurrences, first_path, outcomes, issu
             "encrypted": issue_kinds["encrypted"],
             "skipped": statuses["skipped"] + issue_kinds["skipped"],
             "bytes_scanned": sum(o["size"] for o in occurrences if o["status"] == "scanned"),
+            # PDF pages without a text layer: read by OCR (tesseract installed) or counted as not read
+            "pdf_pages_ocr": sum(o.get("notes", {}).get("pdf_pages_ocr", 0) for o in outcomes.values()),
+            "pdf_pages_needing_ocr": sum(o.get("notes", {}).get("pdf_pages_needing_ocr", 0) for o in outcomes.values()),
         },
         "categories": {
             category: {

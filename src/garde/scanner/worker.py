@@ -3,7 +3,6 @@ content hash. Runs in worker processes with a time and memory limit, or in-proce
 
 import json
 import multiprocessing
-import os
 import resource
 import time
 import traceback
@@ -12,13 +11,12 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from garde.scanner.detect import by_name, detect_record
+from garde.scanner.detect import by_name, detect_records, prefilter
 from garde.scanner.detect.validators import normalize_name
 from garde.scanner.extract import ExtractionError, Source, choose
 from garde.scanner.mask import keyed_hash, mask
-from garde.scanner.model import Child, Finding, Record
+from garde.scanner.model import Child, Finding, Note, Record
 
 PART_FINDINGS = pa.schema(
     [
@@ -35,18 +33,9 @@ PART_FINDINGS = pa.schema(
         ("end", pa.int32()),
     ]
 )
-PART_RECORDS = pa.schema(
-    [
-        ("record_id", pa.string()),
-        ("locator", pa.string()),
-        ("identifies", pa.bool_()),
-        ("categories", pa.list_(pa.string())),
-        ("detectors", pa.list_(pa.string())),
-        ("strong_keys", pa.list_(pa.string())),
-        ("name_birth_key", pa.string()),
-        ("weak_keys", pa.list_(pa.string())),
-    ]
-)
+# Records are detected in batches: one prefilter pass per batch.
+BATCH_CHARS = 1 << 20
+BATCH_RECORDS = 8192
 
 
 @dataclass
@@ -65,14 +54,24 @@ class Config:
     min_confidence: float
     file_seconds: float
     file_memory: int
+    prefilter: bytes | None = None  # the compiled hyperscan database, compiled once by the parent
 
 
-def part_paths(parts_dir: Path, sha256: str) -> tuple[Path, Path, Path]:
-    return (
-        parts_dir / f"{sha256}.findings.parquet",
-        parts_dir / f"{sha256}.records.parquet",
-        parts_dir / f"{sha256}.json",
-    )
+def part_path(parts_dir: Path, sha256: str) -> Path:
+    return parts_dir / f"{sha256}.arrow"
+
+
+def read_part(path: Path) -> tuple[dict, list[dict], pa.Table] | None:
+    """(outcome, records, findings) of a finished part, or None if there is none or it was cut
+    short by a kill (an Arrow file without its footer does not open)."""
+    try:
+        with pa.memory_map(str(path)) as source:
+            reader = pa.ipc.open_file(source)
+            metadata = reader.schema.metadata
+            table = reader.read_all()
+        return json.loads(metadata[b"outcome"]), json.loads(metadata[b"records"]), table.replace_schema_metadata(None)
+    except (OSError, pa.ArrowInvalid, KeyError, TypeError, ValueError):
+        return None
 
 
 def record_keys(findings: list[Finding], key: bytes) -> tuple[list[str], str | None, list[str]]:
@@ -118,21 +117,44 @@ def process_file(task: Task, config: Config) -> dict:
     finding_rows: list[dict] = []
     record_rows: list[dict] = []
     children = 0
+    batch: list[tuple[int, Record]] = []
+    hashes: dict[tuple[str, str], str] = {}
+
+    def flush() -> None:
+        pending = batch[:]
+        batch.clear()
+        if pending:
+            found = detect_records([record for _, record in pending], config.min_confidence)
+            for (index, record), findings in zip(pending, found, strict=True):
+                _add_record(record, findings, index, task.sha256, config, finding_rows, record_rows, hashes)
+
     try:
+        batch_chars = 0
         for index, produced in enumerate(chosen.run(source)):
+            if isinstance(produced, Note):
+                notes = outcome.setdefault("notes", {})
+                notes[produced.name] = notes.get(produced.name, 0) + produced.count
+                continue
             if isinstance(produced, Child):
                 children += 1
                 target = Path(config.work_dir) / f"c{task.sha256[:16]}-{children:05d}"
                 target.write_bytes(produced.data)
                 outcome["children"].append([produced.name, str(target)])
                 continue
-            _add_record(produced, index, task.sha256, config, finding_rows, record_rows)
+            batch.append((index, produced))
+            batch_chars += sum(len(field.value) for field in produced.fields)
+            if batch_chars > BATCH_CHARS or len(batch) >= BATCH_RECORDS:
+                flush()
+                batch_chars = 0
+        flush()
     except ExtractionError as error:
         outcome["error"] = str(error)
     except (UnicodeError, ValueError, KeyError, IndexError, OSError, RecursionError) as error:
         outcome["error"] = f"unreadable as {chosen.name}: {type(error).__name__}: {error}"
     except MemoryError:
         outcome["error"] = "memory limit exceeded while reading the file"
+    if batch and outcome["error"] != "memory limit exceeded while reading the file":
+        flush()  # the records read before the error are still scanned
     outcome["records"] = len(record_rows)
     outcome["findings"] = len(finding_rows)
     outcome["seconds"] = round(time.monotonic() - started, 3)
@@ -140,13 +162,19 @@ def process_file(task: Task, config: Config) -> dict:
     return outcome
 
 
-def _add_record(record: Record, index: int, sha256: str, config: Config, finding_rows: list, record_rows: list) -> None:
-    findings = detect_record(record, config.min_confidence)
+def _add_record(
+    record: Record, findings: list[Finding], index: int, sha256: str, config: Config, finding_rows: list, record_rows: list,
+    hashes: dict,
+) -> None:
     if not findings:
         return
     record_id = f"{sha256[:16]}#{index}"
     for finding in findings:
         detector = by_name(finding.detector)
+        value_key = (finding.detector, finding.normalized)
+        value_hash = hashes.get(value_key)
+        if value_hash is None:
+            value_hash = hashes[value_key] = keyed_hash(config.key, finding.detector, finding.normalized)
         finding_rows.append(
             {
                 "record_id": record_id,
@@ -156,7 +184,7 @@ def _add_record(record: Record, index: int, sha256: str, config: Config, finding
                 "detector": finding.detector,
                 "confidence": finding.confidence,
                 "masked": mask(finding.raw, detector.mask),
-                "value_hash": keyed_hash(config.key, finding.detector, finding.normalized),
+                "value_hash": value_hash,
                 "value": finding.raw if config.reveal else None,
                 "start": finding.start,
                 "end": finding.end,
@@ -178,16 +206,14 @@ def _add_record(record: Record, index: int, sha256: str, config: Config, finding
 
 
 def _write_part(config: Config, sha256: str, findings: list, records: list, outcome: dict) -> None:
-    """Findings and records first, the JSON outcome last: its presence means the part is complete,
-    which is what --resume relies on after a kill -9."""
-    findings_path, records_path, outcome_path = part_paths(Path(config.parts_dir), sha256)
-    for path, rows, schema in ((findings_path, findings, PART_FINDINGS), (records_path, records, PART_RECORDS)):
-        temporary = path.with_suffix(".tmp")
-        pq.write_table(pa.Table.from_pylist(rows, schema=schema), temporary)
-        os.replace(temporary, path)
-    temporary = outcome_path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(outcome))
-    os.replace(temporary, outcome_path)
+    """One Arrow IPC file per distinct file: its findings, with the outcome and the records in the
+    schema metadata. One file, because creating files is what costs most for a dump of many small
+    ones; a file cut short by a kill -9 has no footer, does not open, and is scanned again on
+    --resume."""
+    metadata = {b"outcome": json.dumps(outcome).encode(), b"records": json.dumps(records).encode()}
+    table = pa.Table.from_pylist(findings, schema=PART_FINDINGS.with_metadata(metadata))
+    with pa.OSFile(str(part_path(Path(config.parts_dir), sha256)), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
 
 
 def failed_outcome(sha256: str, reason: str) -> dict:
@@ -202,6 +228,8 @@ def _worker_main(connection, config: Config) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (config.file_memory, config.file_memory))
     except (ValueError, OSError):
         pass
+    prefilter.load(config.prefilter)
+    prefilter.available()  # (compiles the database if it was not handed over) before the clock starts
     connection.send("ready")  # the time limit counts from here, not from the interpreter start-up
     while True:
         try:

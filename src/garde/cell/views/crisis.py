@@ -2,12 +2,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from garde.accounts.roles import Capability as C
-from garde.accounts.roles import capabilities_of
+from garde.accounts.roles import capabilities_of, role_can
 from garde.cell import services
 from garde.cell.access import crisis_view
 from garde.cell.clocks import clocks_for
@@ -20,7 +21,15 @@ DASHBOARD_LOG_ENTRIES = 10
 @login_required
 def home(request):
     memberships = Membership.objects.filter(user=request.user).select_related("crisis").order_by("-crisis__t0")
-    return render(request, "cell/home.html", {"memberships": memberships})
+    rows = [(membership, _entry_page(membership)) for membership in memberships]
+    return render(request, "cell/home.html", {"rows": rows})
+
+
+def _entry_page(membership: Membership) -> str:
+    """Where a member starts: the cell's dashboard, or the front desk for agents who only work there."""
+    if role_can(membership.role, C.VIEW_CRISIS):
+        return reverse("dashboard", args=[membership.crisis_id])
+    return reverse("frontdesk", args=[membership.crisis_id])
 
 
 @login_required

@@ -1,7 +1,9 @@
 """Detectors: declarative patterns with a validator, context words and the column meanings that
-raise their confidence. `detect_record` runs them all over one record in a single regex pass."""
+raise their confidence. `detect_records` runs them all over a batch of records: one hyperscan
+prefilter pass when hyperscan is installed, otherwise one combined regex pass per field."""
 
-from garde.scanner.detect.engine import detect_record
+from garde.scanner.detect import prefilter
+from garde.scanner.detect.engine import detect_record, detect_record_reference, detect_records
 from garde.scanner.detect.registry import DETECTORS, Detector, by_name
 
-__all__ = ["DETECTORS", "Detector", "by_name", "detect_record"]
+__all__ = ["DETECTORS", "Detector", "by_name", "detect_record", "detect_record_reference", "detect_records", "prefilter"]

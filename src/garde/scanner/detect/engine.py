@@ -1,11 +1,20 @@
-"""Runs every detector over a record: one combined regex pass per field, then validation, context
-and column evidence. Detectors that fail validation at a position let the others try it."""
+"""Runs every detector over records: candidates, then validation, context and column evidence.
+Detectors that fail validation at a position let the others try it.
+
+Two paths give the same findings:
+- reference: one combined `re` alternation scanned over each field (`scan_text`, `find_names`);
+- fast (when hyperscan is installed): one hyperscan pass over a whole batch of fields finds where a
+  match may start (prefilter.py); the same combined pattern is then tried only at those positions,
+  reproducing what `finditer` would return, and person names are looked for only in the stretches
+  of text the name seeds point at. Fields without any candidate cost nothing beyond the pass.
+"""
 
 import re
 from functools import cache
 
+from garde.scanner.detect import prefilter
 from garde.scanner.detect.columns import meaning_of
-from garde.scanner.detect.names import find_names
+from garde.scanner.detect.names import find_names, find_names_at, health_terms_near
 from garde.scanner.detect.registry import DETECTORS, Detector, by_name, for_meaning
 from garde.scanner.detect.validators import fold
 from garde.scanner.model import Field, Finding, Record
@@ -29,11 +38,13 @@ def _combined(active: tuple[str, ...]) -> re.Pattern:
     return re.compile("|".join(f"(?={first})(?:{'|'.join(parts)})" for first, parts in groups.items()))
 
 
-def _active(text: str) -> tuple[str, ...]:
+def _active(text: str, candidates=None) -> tuple[str, ...]:
     lowered = None
     has_digit = None
     active = []
     for detector in _PATTERNED:
+        if candidates is not None and detector.name not in candidates:
+            continue
         if detector.triggers:
             if lowered is None:
                 lowered = text.lower()
@@ -63,19 +74,23 @@ def _value_span(detector: Detector, match: re.Match, group: str) -> tuple[int, i
     return match.span(group)
 
 
+def _context(detector: Detector, text: str, start: int, end: int) -> bool:
+    window = fold(text[max(0, start - CONTEXT_BEFORE) : start] + " " + text[end : end + CONTEXT_AFTER])
+    return bool(detector.context_re.search(window))
+
+
 def _finding(
     detector: Detector, text: str, start: int, end: int, field: Field, meaning: str | None, min_conf: float
 ) -> Finding | None:
+    column = meaning is not None and meaning in detector.meanings
+    if detector.context_first and not column and not _context(detector, text, start, end):
+        return None
     valid = detector.validate(text[start:end])
     if valid is None:
         return None
     if valid.length is not None:
         end = start + valid.length
-    column = meaning is not None and meaning in detector.meanings
-    context = False
-    if detector.context and not column:
-        window = fold(text[max(0, start - CONTEXT_BEFORE) : start] + " " + text[end : end + CONTEXT_AFTER])
-        context = bool(detector.context_re.search(window))
+    context = bool(detector.context) and not column and _context(detector, text, start, end)
     if detector.needs_support and not (valid.checked or context or column):
         return None
     confidence = detector.base
@@ -105,11 +120,12 @@ def scan_text(text: str, field: Field, meaning: str | None, min_conf: float) -> 
     return found
 
 
-def _retry_others(text, position, failed, field, meaning, min_conf) -> Finding | None:
+def _retry_others(text, position, failed, field, meaning, min_conf, candidates=None) -> Finding | None:
     """The combined pattern picks one alternative per position; when it fails validation (a card
-    number that is really a phone followed by digits) the others get their chance."""
+    number that is really a phone followed by digits) the others get their chance. `candidates`:
+    the detectors that can match anywhere in `text` (the others are not tried)."""
     for detector in _PATTERNED:
-        if detector.name == failed:
+        if detector.name == failed or (candidates is not None and detector.name not in candidates):
             continue
         match = _single(detector.name).match(text, position)
         if match:
@@ -120,16 +136,58 @@ def _retry_others(text, position, failed, field, meaning, min_conf) -> Finding |
     return None
 
 
-def _names_in_text(text: str, field: Field, min_conf: float) -> list[Finding]:
+def scan_windows(text: str, field: Field, meaning: str | None, min_conf: float, windows: dict) -> list[Finding]:
+    """What scan_text(text) finds, given `windows`: for each detector, spans holding every position
+    where its pattern can start a match in `text` (from the prefilter). The combined pattern is
+    tried at those positions only, in order, resuming after each match as finditer does."""
+    found: list[Finding] = []
+    active = _active(text, windows)
+    if not active:
+        return found
+    pattern = _combined(active)
+    spans = sorted(span for name in active for span in windows[name])
+    resume = 0
+    for low, high in spans:
+        position = max(low, resume)
+        while position < high:
+            match = pattern.match(text, position)
+            if match is None:
+                position += 1
+                continue
+            group = match.lastgroup
+            detector = by_name(group)
+            start, end = _value_span(detector, match, group)
+            finding = _finding(detector, text, start, end, field, meaning, min_conf)
+            if finding is None:
+                finding = _retry_others(text, match.start(), group, field, meaning, min_conf, windows)
+            if finding is not None:
+                found.append(finding)
+            resume = position = match.end()
+    return found
+
+
+def _names_in_text(text: str, field: Field, min_conf: float, seeds: list[int] | None = None) -> list[Finding]:
     detector = by_name("person_name")
     found = []
-    for span in find_names(text):
+    for span in find_names(text) if seeds is None else find_names_at(text, seeds):
         valid = detector.validate(span.text)
         if valid and span.confidence >= min_conf:
             found.append(
                 Finding("person_name", "identity", span.confidence, valid.normalized, span.text, field.name, span.start, span.end)
             )
     return found
+
+
+def _health_near_names(text: str, field: Field, found: list[Finding], min_conf: float) -> None:
+    names = [(f.start, f.end) for f in found if f.detector == "person_name"]
+    if not names:
+        return
+    detector = by_name("health_term")
+    if detector.base < min_conf:
+        return
+    for start, end in health_terms_near(text, names):
+        raw = text[start:end]
+        found.append(Finding("health_term", "health", detector.base, fold(raw), raw, field.name, start, end))
 
 
 def detect_field(field: Field, min_conf: float = 0.5) -> list[Finding]:
@@ -141,6 +199,7 @@ def detect_field(field: Field, min_conf: float = 0.5) -> list[Finding]:
     if meaning is None:
         if any(c.isupper() for c in text):
             found.extend(_names_in_text(text, field, min_conf))
+            _health_near_names(text, field, found, min_conf)
         return found
     if not found:
         for detector in for_meaning(meaning):
@@ -151,8 +210,48 @@ def detect_field(field: Field, min_conf: float = 0.5) -> list[Finding]:
     return found
 
 
-def detect_record(record: Record, min_conf: float = 0.5) -> list[Finding]:
+def _detect_field_fast(field: Field, hits: "prefilter.FieldHits | None", min_conf: float) -> list[Finding]:
+    """detect_field with the prefilter's hits: the same findings."""
+    text = field.value
+    if not text or text.isspace():
+        return []
+    meaning = field.meaning or meaning_of(field.name)
+    found = scan_windows(text, field, meaning, min_conf, hits.windows) if hits is not None and hits.windows else []
+    if meaning is None:
+        if hits is not None and hits.seeds:
+            found.extend(_names_in_text(text, field, min_conf, hits.seeds))
+            _health_near_names(text, field, found, min_conf)
+        return found
+    if not found:
+        for detector in for_meaning(meaning):
+            finding = _finding(detector, text, 0, len(text), field, meaning, min_conf)
+            if finding is not None:
+                found.append(finding)
+                break
+    return found
+
+
+def detect_record_reference(record: Record, min_conf: float = 0.5) -> list[Finding]:
     found = []
     for field in record.fields:
         found.extend(detect_field(field, min_conf))
     return found
+
+
+def detect_records(records: list[Record], min_conf: float = 0.5) -> list[list[Finding]]:
+    """Findings of each record; one prefilter pass for the whole batch when hyperscan is there."""
+    if not prefilter.available():
+        return [detect_record_reference(record, min_conf) for record in records]
+    fields = [field for record in records for field in record.fields]
+    hits = iter(prefilter.scan_values([field.value for field in fields]))
+    result = []
+    for record in records:
+        found: list[Finding] = []
+        for field in record.fields:
+            found.extend(_detect_field_fast(field, next(hits), min_conf))
+        result.append(found)
+    return result
+
+
+def detect_record(record: Record, min_conf: float = 0.5) -> list[Finding]:
+    return detect_records([record], min_conf)[0]

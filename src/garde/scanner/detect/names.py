@@ -54,10 +54,10 @@ def is_first_name(token: str) -> bool:
     return folded in names or ("-" in folded and all(part in names for part in folded.split("-")))
 
 
-def _runs(text: str):
+def _runs(text: str, start: int = 0, end: int | None = None):
     """Runs of capitalised words separated by single spaces."""
     run: list[re.Match] = []
-    for match in _TOKEN.finditer(text):
+    for match in _TOKEN.finditer(text, start, len(text) if end is None else end):
         if run and not _PARTICLE_GAP.match(text, run[-1].end(), match.start()):
             yield run
             run = []
@@ -67,8 +67,86 @@ def _runs(text: str):
 
 
 def find_names(text: str) -> list[NameSpan]:
+    return _names_in_runs(text, _runs(text))
+
+
+# -- fast path: only the stretches of text a prefilter pointed at ---------------------------------
+# A span is reported only for a run of two or more capitalised words one of which is a known first
+# name, or for a run preceded by a title or initials. The patterns of head_patterns() (for
+# hyperscan, see prefilter.py) match wherever one of these may be, ending inside the run.
+_LETTERS = f"{_UPPER}{_LOWER}"
+_GAP = r"(?: (?:(?:de|du|des|van|von|le|la) |d['’])?|-)"
+
+
+def _alphabet() -> str:
+    ranges = re.sub(r"(\w)-(\w)", lambda m: "".join(map(chr, range(ord(m[1]), ord(m[2]) + 1))), _LETTERS)
+    return ranges
+
+
+@cache
+def _first_name_patterns(chunk: int = 80) -> tuple[str, ...]:
+    """Alternations (a pattern has a length limit in hyperscan) matching any token whose folded form
+    starts with a known first name: case-insensitive, accents as fold() removes them."""
+    variants: dict[str, set[str]] = {}
+    for char in _alphabet():
+        if char.islower():
+            variants.setdefault(fold(char), set()).add(char)
+    alternatives = []
+    for name in sorted(first_names()):
+        parts = []
+        for char in name:
+            chars = variants.get(char, set()) | {char}
+            parts.append("[" + "".join(sorted(chars)) + "]" if len(chars) > 1 else re.escape(char))
+        alternatives.append("".join(parts).replace("ss", "(?:ss|ß)"))
+    return tuple("(?i:" + "|".join(alternatives[i : i + chunk]) + ")" for i in range(0, len(alternatives), chunk))
+
+
+def head_patterns() -> tuple[str, ...]:
+    known = _first_name_patterns()
+    return (
+        *(rf"{names}[{_LETTERS}'’\-]*{_GAP}[{_UPPER}]" for names in known),
+        *(rf"[{_UPPER}][{_LETTERS}'’\-]*{_GAP}{names}" for names in known),
+        r"(?:(?:M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|Me)\.?|(?:Monsieur|Madame|Mademoiselle|Docteur|Professeur|docteur|"
+        rf"professeur|monsieur|madame|mademoiselle))\s+(?:[A-Z]\.\s*)*(?:l'abbé\s+|de\s+|d')?[{_UPPER}]",
+        rf"[A-Z]\.\s?(?:[A-Z]\.\s?)?[{_UPPER}]",
+    )
+
+
+# Neither a word nor a gap between the words of one run can hold any other character.
+_BREAK = re.compile(rf"[^{_LETTERS} '’\-]")
+
+
+def _segment(text: str, position: int) -> tuple[int, int]:
+    """The stretch around `position` between two characters no run can cross."""
+    after = _BREAK.search(text, position)
+    end = after.start() if after else len(text)
+    start, low = 0, position
+    while low > 0:
+        low = max(0, low - 256)
+        before = _BREAK.search(text[low:position][::-1])
+        if before:
+            start = position - before.start()
+            break
+    return start, end
+
+
+def find_names_at(text: str, seeds: list[int]) -> list[NameSpan]:
+    """Same spans as find_names(text), given every position the seed patterns point at: only the
+    segments holding a seed are read (tokens, runs and look-backs are the same as on the whole)."""
+    spans: list[NameSpan] = []
+    done_until = -1
+    for seed in sorted(seeds):
+        if seed < done_until:
+            continue
+        start, end = _segment(text, seed)
+        spans.extend(_names_in_runs(text, _runs(text, start, end)))
+        done_until = end
+    return spans
+
+
+def _names_in_runs(text: str, runs) -> list[NameSpan]:
     spans = []
-    for run in _runs(text):
+    for run in runs:
         while run and fold(run[0].group()) in _NOT_NAMES:
             run = run[1:]
         while run and fold(run[-1].group()) in _NOT_NAMES:
@@ -91,4 +169,31 @@ def find_names(text: str) -> list[NameSpan]:
             continue
         start, end = run[0].start(), run[-1].end()
         spans.append(NameSpan(start, end, text[start:end], confidence))
+    return spans
+
+
+# -- medical terms near a person ------------------------------------------------------------------
+HEALTH_NEAR = 300  # characters on each side of a person name
+_ACCENTS = {"a": "aàâä", "e": "eéèêë", "i": "iîï", "o": "oôö", "u": "uùûü", "c": "cç", "y": "yÿ"}
+
+
+@cache
+def health_terms() -> re.Pattern:
+    text = resources.files("garde.scanner.data").joinpath("health_terms_fr.txt").read_text(encoding="utf-8")
+    terms = sorted({line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}, key=len, reverse=True)
+    alternatives = ["".join(f"[{_ACCENTS[c]}]" if c in _ACCENTS else re.escape(c) for c in term) for term in terms]
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+
+
+def health_terms_near(text: str, names: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans of medical terms within HEALTH_NEAR characters of one of the `names` spans."""
+    spans: list[tuple[int, int]] = []
+    pattern = health_terms()
+    resume = 0
+    for start, end in sorted(names):
+        low, high = max(start - HEALTH_NEAR, resume), min(end + HEALTH_NEAR, len(text))
+        if low >= high:
+            continue
+        spans.extend(match.span() for match in pattern.finditer(text, low, high))
+        resume = high
     return spans

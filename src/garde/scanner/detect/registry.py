@@ -43,6 +43,9 @@ class Detector:
     # texts whose lower-case form contains one of `triggers` (all texts when empty).
     first: str = r"\d"
     triggers: tuple[str, ...] = ()
+    # Speed: the validator never confirms a checksum nor shortens the match, so a `needs_support`
+    # match outside a column can be dropped on missing context before it is validated.
+    context_first: bool = False
 
     @property
     def context_re(self) -> re.Pattern | None:
@@ -149,7 +152,7 @@ DETECTORS: tuple[Detector, ...] = (
         pattern=rf"(?<![\d/.\-])(?:{_DATE})(?![\d/])",
         meanings=_m("birth_date"), column_only=True,
         context=("né le", "née le", "né(e) le", "ne le", "née", "né", "naissance", "ddn", "date de naissance", "dob", "birth"),
-        base=0.3, context_bonus=0.4, column_bonus=0.6, needs_support=True,
+        base=0.3, context_bonus=0.4, column_bonus=0.6, needs_support=True, context_first=True,
     ),
     Detector(
         "cim10", "health", "CIM-10/ICD-10 diagnosis code, near 'CIM', 'diagnostic', 'DP'/'DAS', in a diagnosis column or HL7 DG1-3.",
@@ -158,11 +161,17 @@ DETECTORS: tuple[Detector, ...] = (
         meanings=_m("health", "diagnosis_code"),
         context=("cim", "cim10", "cim-10", "icd", "icd-10", "diagnostic", "diag", "dp", "das", "dr", "pathologie", "code"),
         first=r"[A-TV-Z]",
-        base=0.3, context_bonus=0.4, column_bonus=0.5, needs_support=True,
+        base=0.3, context_bonus=0.4, column_bonus=0.5, needs_support=True, context_first=True,
     ),
     Detector(
         "health_note", "health", "Free text in a health column (diagnosis, reason for visit, history, treatment).",
         v.validate_text, meanings=_m("health"), column_only=True, base=0.7, mask="secret",
+    ),
+    Detector(
+        "health_term", "health",
+        "Medical term (cancer, VIH, dialyse, grossesse, schizophrénie...; data/health_terms_fr.txt) within 300 characters "
+        "of a person name in free text.",
+        v.validate_text, base=0.65,
     ),
     Detector(
         "address", "contact", "Postal address: number and street type, or an address column / HL7 PID-11.",

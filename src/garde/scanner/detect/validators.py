@@ -5,9 +5,11 @@ authoritative check confirmed it, how many characters of the match it used) or N
 """
 
 import re
+import time
 import unicodedata
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
 from typing import NamedTuple
 
 import phonenumbers
@@ -189,6 +191,17 @@ _DATE_FORMS = (
 )
 
 
+def _today() -> date:
+    """date.today(), asked at most once a minute (it is a system call)."""
+    minute = int(time.monotonic() // 60)
+    if _TODAY[0] != minute:
+        _TODAY[:] = [minute, date.today()]
+    return _TODAY[1]
+
+
+_TODAY: list = [None, None]
+
+
 def parse_date(text: str, today: date | None = None) -> date | None:
     """A date written the French way, in ISO or as HL7 (YYYYMMDD[hhmm]); two-digit years are
     taken as the most recent past year."""
@@ -213,8 +226,9 @@ def parse_date(text: str, today: date | None = None) -> date | None:
 
 
 def validate_birth_date(text: str) -> Valid | None:
-    day = parse_date(text)
-    if day is None or not 1880 <= day.year or day > date.today():
+    today = _today()
+    day = parse_date(text, today)
+    if day is None or not 1880 <= day.year or day > today:
         return None
     return Valid(day.isoformat(), checked=False)
 
@@ -222,13 +236,25 @@ def validate_birth_date(text: str) -> Valid | None:
 _CIM10 = re.compile(r"([A-Z])(\d{2})\.?([0-9A-Z+]{0,4})$")
 
 
+@cache
+def cim10_categories() -> frozenset[str]:
+    """The three-character categories of ICD-10 (WHO 2019, see data/cim10_categories.txt)."""
+    text = resources.files("garde.scanner.data").joinpath("cim10_categories.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
 def validate_cim10(text: str) -> Valid | None:
-    """Shape of a CIM-10 code. U is kept only for the codes WHO and ATIH actually use (U07-U85)."""
+    """A CIM-10 code whose category exists in ICD-10 (subdivisions, and ATIH's French extensions
+    such as "+1", are not checked). U is kept for the range WHO and ATIH use (U07-U85), which
+    grows between editions."""
     match = _CIM10.match(text.upper().strip())
     if not match:
         return None
     letter, number, extra = match.groups()
-    if letter == "U" and not 7 <= int(number) <= 85:
+    if letter == "U":
+        if not 7 <= int(number) <= 85:
+            return None
+    elif f"{letter}{number}" not in cim10_categories():
         return None
     return Valid(f"{letter}{number}{'.' + extra if extra else ''}", checked=False)
 

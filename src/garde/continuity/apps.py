@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ContinuityConfig(AppConfig):
+    name = "garde.continuity"
+    label = "continuity"
+    verbose_name = _("Continuity")

@@ -1,0 +1,263 @@
+"""One hyperscan pass over many fields at once: where each detector *could* match, and where a
+person name *could* start. The exact Python patterns then run only there (see engine.py).
+
+The hyperscan patterns are derived from the detectors' own patterns by removing what only narrows
+a match (lookarounds, `\\b`) and widening `\\s` to Python's Unicode whitespace, so every exact match
+lies inside a prefilter match: the prefilter may report too much, never too little. Python's `\\d`
+also matches digits of other scripts (Arabic-Indic...); the prefilter takes ASCII digits only, which
+is the one documented difference with the reference path (`GARDE_SCAN_REFERENCE=1`).
+
+Three detectors whose full patterns hyperscan cannot track the start of (long bounded repeats) are
+prefiltered on a prefix of their pattern ("head"), which also covers the start of every match.
+
+Without hyperscan (`pip install hyperscan`; wheels for Linux, macOS and Windows on x86-64) or with
+`GARDE_SCAN_REFERENCE=1`, `available()` is False and the engine runs the reference path: one
+combined `re` alternation per field.
+"""
+
+import os
+import re
+from bisect import bisect_right
+from collections import defaultdict
+
+from garde.scanner.detect.names import head_patterns
+from garde.scanner.detect.registry import DETECTORS
+
+try:  # pragma: no cover - depends on the platform
+    import hyperscan
+except ImportError:  # pragma: no cover
+    hyperscan = None
+
+# Python's `\s` on str: str.isspace() characters.
+SPACE = r"[\t\n\x0b\x0c\r \x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+WORD = r"[0-9A-Za-z_\x{80}-\x{d7ff}\x{e000}-\x{10ffff}]"
+
+# Prefixes of the patterns hyperscan cannot compile with start-of-match tracking.
+HEADS = {
+    "email": r"[A-Za-z0-9._%+\-]@[A-Za-z0-9\-]",  # start found by walking back, see email_start()
+    "password": r"(?i:(?:password|passwd|pwd|mot de passe|mdp)\s*[:=]\s*)[^\s\"',;]",
+    "address": (
+        r"(?i:\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin|all[ée]e|impasse|route|quai|"
+        r"cours|square|r[ée]sidence|lotissement|hameau|lieu-dit)\s)[^\n\x1f,;.\d]"
+    ),
+}
+NO_SOM = frozenset({"email"})
+
+
+def _skip_class(pattern: str, i: int) -> int:
+    """Index just after the character class that starts at `pattern[i] == '['`."""
+    j = i + 1
+    if j < len(pattern) and pattern[j] == "^":
+        j += 1
+    if j < len(pattern) and pattern[j] == "]":
+        j += 1
+    while pattern[j] != "]":
+        j += 2 if pattern[j] == "\\" else 1
+    return j + 1
+
+
+def _skip_group(pattern: str, i: int) -> int:
+    depth, j = 0, i
+    while True:
+        char = pattern[j]
+        if char == "\\":
+            j += 2
+            continue
+        if char == "[":
+            j = _skip_class(pattern, j)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+_SINGLE = re.compile(r"\(\?<?!(?:\[(?!\^)((?:\\.|[^\]\\])+)\]|\\([dw]))\)")
+
+
+def _single_class(pattern: str, i: int) -> tuple[str, int] | None:
+    """A negative lookaround on one character class: its complement and where the group ends."""
+    match = _SINGLE.match(pattern, i)
+    if not match:
+        return None
+    return f"[^{match.group(1) or '\\' + match.group(2)}]", match.end()
+
+
+def loosen(pattern: str) -> str:
+    """A hyperscan pattern whose matches include every match of the Python `pattern`: lookarounds
+    and `\\b` removed, named groups made plain, `\\s` and `\\w` widened to what Python takes."""
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            escape = pattern[i : i + 2]
+            if escape != "\\b":
+                out.append({"\\s": SPACE, "\\w": WORD, "\\d": "[0-9]"}.get(escape, escape))
+            i += 2
+        elif char == "[":
+            end = _skip_class(pattern, i)
+            out.append(pattern[i:end])  # \s or \w inside a negated class only widens it
+            i = end
+        elif pattern.startswith(("(?<!", "(?!"), i) and (single := _single_class(pattern, i)):
+            # "not preceded (followed) by a character of X": preceded (followed) by one outside X,
+            # or by nothing. Hyperscan's ASCII \w and \d make [^X] wider than Python's, as it must.
+            negated, end = single
+            out.append(f"(?:^|{negated})" if pattern[i + 2] == "<" else f"(?:$|{negated})")
+            i = end
+        elif pattern.startswith(("(?<!", "(?<=", "(?!", "(?="), i):
+            i = _skip_group(pattern, i)
+        elif match := _NAMED_GROUP.match(pattern, i):
+            out.append("(?:")
+            i = match.end()
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def available() -> bool:
+    return hyperscan is not None and os.environ.get("GARDE_SCAN_REFERENCE", "") in ("", "0") and _database() is not None
+
+
+_LOADED: list = []
+
+
+def serialized() -> bytes | None:
+    """The compiled database as bytes, to hand to worker processes (compiling takes seconds,
+    loading a millisecond)."""
+    if not available():
+        return None
+    return hyperscan.dumpb(_database()[0])
+
+
+def load(data: bytes | None) -> None:
+    if data is not None and hyperscan is not None and not _LOADED:
+        _LOADED.append(hyperscan.loadb(data, hyperscan.HS_MODE_BLOCK))
+
+
+def _database():
+    if _LOADED and _LOADED[0] is not None and not isinstance(_LOADED[0], tuple):
+        _LOADED[0] = (_LOADED[0], _names(), hyperscan.Scratch(_LOADED[0]))
+    if not _LOADED:
+        _LOADED.append(_compile())
+    return _LOADED[0]
+
+
+def _names() -> tuple[str, ...]:
+    return tuple(d.name for d in DETECTORS if d.pattern) + ("#name",) * len(head_patterns())
+
+
+def _compile():
+    names, expressions, flags = [], [], []
+    for detector in DETECTORS:
+        if not detector.pattern:
+            continue
+        names.append(detector.name)
+        expressions.append(loosen(HEADS.get(detector.name, detector.pattern)))
+        som = 0 if detector.name in NO_SOM else hyperscan.HS_FLAG_SOM_LEFTMOST
+        flags.append(hyperscan.HS_FLAG_UTF8 | som)
+    for seed in head_patterns():
+        names.append("#name")
+        expressions.append(loosen(seed))
+        flags.append(hyperscan.HS_FLAG_UTF8)
+    database = hyperscan.Database()
+    try:
+        database.compile(
+            expressions=[e.encode() for e in expressions], ids=list(range(len(names))), elements=len(names), flags=flags
+        )
+    except hyperscan.error:  # pragma: no cover - a pattern hyperscan cannot take: use the reference path
+        return None
+    assert tuple(names) == _names()
+    return database, tuple(names), hyperscan.Scratch(database)
+
+
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}$")
+
+
+def email_start(text: str, at: int) -> int | None:
+    """Where an e-mail whose `@` is at `at` can start: its local part is the run of local-part
+    characters before `@` (64 at most), and nothing of that class may precede it."""
+    match = _EMAIL_LOCAL.search(text, max(0, at - 64), at)
+    return match.start() if match else None
+
+
+class FieldHits:
+    """Prefilter results for one field, in character offsets: `windows[detector]` = (lo, hi) spans
+    holding every position where that detector's match may start; `seeds` = positions of capitals
+    that may start a person name."""
+
+    __slots__ = ("seeds", "windows")
+
+    def __init__(self):
+        self.windows: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.seeds: list[int] = []
+
+
+def scan_values(values: list[str]) -> list[FieldHits | None]:
+    """Runs the prefilter over `values` in one call; None for a value without any hit."""
+    database, names, scratch = _database()
+    first_seed = names.index("#name")
+    chunks = [value.encode("utf-8", "replace") for value in values]
+    starts, offset = [], 0
+    for chunk in chunks:
+        starts.append(offset)
+        offset += len(chunk) + 1
+    raw: list[tuple[int, int, int]] = []
+
+    def on_match(pattern_id, start, end, flags, context):
+        raw.append((pattern_id, start, end))
+
+    database.scan(b"\x00".join(chunks), match_event_handler=on_match, scratch=scratch)
+    result: list[FieldHits | None] = [None] * len(values)
+    per_field: dict[int, list] = defaultdict(list)
+    for pattern_id, start, end in raw:
+        index = bisect_right(starts, end - 1) - 1
+        per_field[index].append((pattern_id, max(start - starts[index], 0), end - starts[index]))
+    email = names.index("email")
+    for index, hits in per_field.items():
+        value, chunk = values[index], chunks[index]
+        field_hits = result[index] = FieldHits()
+        windows, seeds = field_hits.windows, field_hits.seeds
+        if len(chunk) == len(value):  # ASCII: byte offsets are character offsets
+            for pattern_id, start, end in hits:
+                if pattern_id >= first_seed:
+                    seeds.append(end - 1)
+                elif pattern_id == email:
+                    _add_email(windows, value, end - 2)
+                else:
+                    windows[names[pattern_id]].append((start, end))
+            continue
+        to_char = _CharOffsets(chunk)
+        for pattern_id, start, end in hits:
+            if pattern_id >= first_seed:
+                seeds.append(to_char(end) - 1)
+            elif pattern_id == email:
+                _add_email(windows, value, to_char(end) - 2)
+            else:
+                windows[names[pattern_id]].append((to_char(start), to_char(end)))
+    return result
+
+
+def _add_email(windows: dict, value: str, at: int) -> None:
+    begin = email_start(value, at)
+    if begin is not None:
+        windows["email"].append((begin, begin + 1))
+
+
+class _CharOffsets:
+    """Byte offset -> character offset in one UTF-8 chunk (hyperscan offsets fall on characters)."""
+
+    _CONTINUATION = bytes(range(0x80, 0xC0))
+
+    def __init__(self, chunk: bytes):
+        self.chunk = chunk
+        self.cache: dict[int, int] = {}
+
+    def __call__(self, offset: int) -> int:
+        if offset not in self.cache:
+            self.cache[offset] = len(self.chunk[:offset].translate(None, self._CONTINUATION))
+        return self.cache[offset]

@@ -1,0 +1,130 @@
+"""What-if containment: scenarios, their results against the normal state, and applying one to the crisis."""
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from garde import impact
+from garde.accounts.roles import Capability as C
+from garde.cell import journal
+from garde.cell.access import crisis_view
+from garde.cell.models import LogEntry
+from garde.continuity import services as board
+from garde.systems import store
+from garde.systems.forms import ScenarioForm
+from garde.systems.models import Application, Scenario
+from garde.systems.views.maps import no_map
+
+
+def lang() -> str:
+    return "en" if (get_language() or "fr").startswith("en") else "fr"
+
+
+def describe(map_: impact.Map, actions: list[str]) -> list[str]:
+    """Actions in words, e.g. "Cut link: Internet", with the node's name when the map still has it."""
+    labels = {
+        impact.ActionKind.CUT_LINK: _("Cut link"), impact.ActionKind.ISOLATE_ZONE: _("Isolate zone"),
+        impact.ActionKind.STOP_HOST: _("Stop host"), impact.ActionKind.COMPROMISE_HOST: _("Host compromised"),
+    }
+    out = []
+    for text in actions:
+        action = impact.Action.parse(text)
+        name = map_[action.target].name if action.target in map_ else action.target
+        out.append(f"{labels[action.kind]}: {name}")
+    return out
+
+
+@crisis_view(C.VIEW_SYSTEMS)
+def scenarios(request, crisis):
+    try:
+        loaded = store.load()
+    except store.NoMap:
+        return no_map(request, crisis)
+    items = [(s, describe(loaded.map, s.actions)) for s in Scenario.objects.all()]
+    applied = Application.objects.filter(crisis=crisis).select_related("applied_by", "map_version")
+    return render(request, "systems/scenarios.html", {"crisis": crisis, "items": items, "applied": applied})
+
+
+@crisis_view(C.RUN_SCENARIO)
+def scenario_edit(request, crisis, scenario_id=None):
+    try:
+        loaded = store.load()
+    except store.NoMap:
+        return no_map(request, crisis)
+    scenario = get_object_or_404(Scenario, pk=scenario_id) if scenario_id else Scenario()
+    form = ScenarioForm(request.POST or None, instance=scenario, map_=loaded.map)
+    if request.method == "POST" and form.is_valid():
+        scenario = form.save(commit=False)
+        if scenario.created_by_id is None:
+            scenario.created_by = request.user
+        scenario.save()
+        return redirect("systems:scenario", crisis.pk, scenario.pk)
+    return render(request, "systems/scenario_form.html", {"crisis": crisis, "form": form, "scenario": scenario})
+
+
+def _simulate(request, loaded, scenario) -> impact.Result | None:
+    try:
+        return impact.simulate(loaded.map, scenario.actions)
+    except ValueError as error:
+        # The map changed since the scenario was written: say which action no longer fits.
+        messages.error(request, _("This scenario does not fit the current map: %(error)s") % {"error": error})
+        return None
+
+
+@crisis_view(C.VIEW_SYSTEMS)
+def scenario(request, crisis, scenario_id):
+    scenario = get_object_or_404(Scenario, pk=scenario_id)
+    try:
+        loaded = store.load()
+    except store.NoMap:
+        return no_map(request, crisis)
+    result = _simulate(request, loaded, scenario)
+    if result is None:
+        return redirect("systems:scenarios", crisis.pk)
+    language = lang()
+    rows = [{
+        "impact": s, "node": s.node, "state": s.state.name.lower(), "normal": s.normal_state.name.lower(),
+        "changed": s.state != s.normal_state,
+        "reason": s.reason_en if language == "en" else s.reason_fr,
+        "lost": result.capabilities_lost(s.node.id, language),
+    } for s in result.services()]
+    other = [(loaded.map[i], before.name.lower(), after.name.lower(), result.explain(i, language))
+             for i, before, after in result.changes() if loaded.map[i].kind != impact.Kind.BUSINESS_SERVICE]
+    counts = {state: sum(1 for r in rows if r["state"] == state) for state in ("up", "degraded", "down")}
+    return render(request, "systems/scenario.html", {
+        "crisis": crisis, "scenario": scenario, "version": loaded.version, "rows": rows, "other": other,
+        "counts": counts, "actions": describe(loaded.map, scenario.actions),
+        "graph": mark_safe(impact.to_svg(loaded.map, result)),  # noqa: S308 - built and escaped by impact.export
+        "applied": Application.objects.filter(crisis=crisis, scenario=scenario).first(),
+    })
+
+
+@require_POST
+@crisis_view(C.APPLY_SCENARIO)
+def scenario_apply(request, crisis, scenario_id):
+    scenario = get_object_or_404(Scenario, pk=scenario_id)
+    try:
+        loaded = store.load()
+    except store.NoMap:
+        return no_map(request, crisis)
+    result = _simulate(request, loaded, scenario)
+    if result is None:
+        return redirect("systems:scenarios", crisis.pk)
+    with transaction.atomic():
+        Application.objects.create(crisis=crisis, scenario=scenario, name=scenario.name, actions=scenario.actions,
+                                   map_version=loaded.version, applied_by=request.user)
+        down = [s.node.name for s in result.services() if s.state == impact.State.DOWN]
+        degraded = [s.node.name for s in result.services() if s.state == impact.State.DEGRADED]
+        journal.record(crisis, _("Scenario applied: %(name)s (%(actions)s), map version %(v)d. "
+                                 "Services down: %(down)s. Services degraded: %(degraded)s.") % {
+            "name": scenario.name, "actions": "; ".join(describe(loaded.map, scenario.actions)),
+            "v": loaded.version.number, "down": ", ".join(down) or "—", "degraded": ", ".join(degraded) or "—",
+        }, kind=LogEntry.Kind.DECISION, author=request.user)
+        changed = board.apply_result(crisis, result, request.user)
+    messages.success(request, _("Scenario applied to the crisis: %(n)d services changed on the status board.")
+                     % {"n": len(changed)})
+    return redirect("continuity:board", crisis.pk)

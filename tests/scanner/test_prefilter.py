@@ -1,0 +1,64 @@
+"""The fast path (hyperscan prefilter, exact patterns only where it points) finds exactly what the
+reference path (one combined regex over each field) finds."""
+
+import json
+import random
+
+import pytest
+
+from garde.scanner.detect import detect_record_reference, detect_records, prefilter
+from garde.scanner.detect.prefilter import loosen
+from garde.scanner.model import Field, Record
+
+from .helpers import HL7_MESSAGE, LETTER, NIR_DUPONT, PATIENTS_CSV
+from .test_detectors import TABLE
+
+pytestmark = pytest.mark.skipif(not prefilter.available(), reason="hyperscan is not installed")
+
+PIECES = [
+    "Mme", "M.", "Dr", "docteur", "Jean", "JEAN", "Hélène", "Anne-Sophie", "DUPONT", "Le Goff", "de", "d'", "l'abbé",
+    "J.", "Œdipe", "Cœur", "ß", "né le", "née le", "DDN", "naissance", "12/03/1965", "1965-03-12", "3 mars 1965",
+    NIR_DUPONT, "2 55 08 14 168 025 38", "2A", "FR76 3000 6000 0112 3456 7890 189", "4012 8888 8888 1881",
+    "06 12 34 56 78", "+33 1 42 68 53 00", "jean.dupont@chu-rennes.fr", "x@y", "IPP", "IPP :", "NDA", "n° de séjour",
+    "00123456", "CIM-10", "E11.9", "J45", "T08", "12 rue de la Paix", "35000 Rennes", "password=", "mdp:", "Secret1!",
+    "$2b$12$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234", "AKIAIOSFODNN7EXAMPLE", "Rue Victor Hugo",
+    "\xa0", "\u202f", " ", " ", " ", "  ", "\n", "\t", ",", ".", ";", ":", "-", "'", "’", "(", ")", "é", "2023-06-01 12:00:01",
+]
+
+
+def _both(records: list[Record]):
+    return detect_records(records), [detect_record_reference(record) for record in records]
+
+
+def test_it_finds_the_same_as_the_reference_on_the_detector_tables():
+    records = [Record("t", [Field(header, text)]) for cases in TABLE.values() for text, header, _ in cases]
+    fast, reference = _both(records)
+    assert fast == reference
+
+
+def test_it_finds_the_same_as_the_reference_on_random_texts():
+    generator = random.Random(4)
+    records = []
+    for _ in range(3000):
+        words = [generator.choice(PIECES) for _ in range(generator.randint(1, 14))]
+        separators = [generator.choice(["", " ", " ", "\xa0", "\n", ", "]) for _ in words]
+        text = "".join(w + s for w, s in zip(words, separators, strict=True))
+        header = generator.choice([None, None, None, "nom", "commentaire", "date_naissance", "diagnostic", "ville"])
+        records.append(Record("r", [Field(header, text)]))
+    fast, reference = _both(records)
+    mismatches = [(r.fields[0].value, f, g) for r, f, g in zip(records, fast, reference, strict=True) if f != g]
+    assert not mismatches, mismatches[:3]
+
+
+def test_it_finds_the_same_as_the_reference_on_documents_and_prose(person_sentences):
+    texts = [json.loads(line)["text"] for line in person_sentences.read_text().splitlines()]
+    records = [Record("s", [Field(None, text)]) for text in texts] + [Record("all", [Field(None, "\n".join(texts))])]
+    records += [Record("d", [Field(None, text)]) for text in (LETTER, HL7_MESSAGE, PATIENTS_CSV)]
+    fast, reference = _both(records)
+    assert fast == reference
+    assert sum(map(len, fast)) > 1000
+
+
+def test_it_widens_patterns_and_never_narrows_them():
+    assert loosen(r"(?<![\w.])[A-Z]\d\d(?![\w])") == r"(?:^|[^\w.])[A-Z][0-9][0-9](?:$|[^\w])"
+    assert loosen(r"(?P<x__v>a)\bb(?=c)") == "(?:a)b"
