@@ -78,24 +78,39 @@ def translatable(entries):
     return [e for e in entries if e["msgid"]]
 
 
-def test_it_translates_every_entry_of_the_french_catalogue():
-    entries = translatable(parse_po(PO.read_text()))
+# Each app may keep its own catalogue (src/garde/<app>/locale); all of them are checked.
+CATALOGUES = sorted(PACKAGE.glob("**/locale/fr/LC_MESSAGES/django.po"))
+
+
+def catalogue_id(path: Path) -> str:
+    app = path.relative_to(PACKAGE).parents[3]
+    return "garde" if app == Path(".") else str(app)
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=catalogue_id)
+def test_it_translates_every_entry_of_the_french_catalogue(po):
+    entries = translatable(parse_po(po.read_text()))
     untranslated = [e["msgid"] for e in entries if not all(e["msgstr"].values())]
     fuzzy = [e["msgid"] for e in entries if "fuzzy" in e["flags"]]
     assert entries and untranslated == [] and fuzzy == []
 
 
-def test_it_ships_the_compiled_catalogue_up_to_date():
-    with MO.open("rb") as handle:
+@pytest.mark.parametrize("po", CATALOGUES, ids=catalogue_id)
+def test_it_ships_the_compiled_catalogue_up_to_date(po):
+    with po.with_suffix(".mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
-    for entry in translatable(parse_po(PO.read_text())):
+    for entry in translatable(parse_po(po.read_text())):
         if entry["msgid_plural"] is None:
             msgid, expected = unescape(entry["msgid"]), unescape(entry["msgstr"][0])
-            assert compiled.gettext(msgid) == expected, f"django.mo is out of date for {msgid!r}: run make messages"
+            assert compiled.gettext(msgid) == expected, f"{po} is not compiled for {msgid!r}: run make messages"
 
 
-@pytest.mark.skipif(shutil.which("xgettext") is None, reason="gettext is installed by scripts/system-deps")
-def test_it_has_every_string_of_the_code_in_the_catalogue(tmp_path):
+@pytest.fixture(scope="module")
+def fresh_extraction(tmp_path_factory):
+    """The package copied aside and its strings extracted again, as `make messages` would."""
+    if shutil.which("xgettext") is None:
+        pytest.skip("gettext is installed by scripts/system-deps")
+    tmp_path = tmp_path_factory.mktemp("messages")
     copy = tmp_path / "garde"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
     result = subprocess.run(
@@ -105,9 +120,14 @@ def test_it_has_every_string_of_the_code_in_the_catalogue(tmp_path):
         env={"PATH": "/usr/bin:/bin", "GARDE_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT / "src")},
     )
     assert result.returncode == 0, result.stderr
-    fresh = {e["msgid"] for e in translatable(parse_po((copy / "locale/fr/LC_MESSAGES/django.po").read_text()))}
-    committed = {e["msgid"] for e in translatable(parse_po(PO.read_text()))}
-    assert sorted(fresh - committed) == [], "strings missing from django.po: run `make messages` and translate them"
+    return copy
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=catalogue_id)
+def test_it_has_every_string_of_the_code_in_the_catalogue(po, fresh_extraction):
+    fresh = {e["msgid"] for e in translatable(parse_po((fresh_extraction / po.relative_to(PACKAGE)).read_text()))}
+    committed = {e["msgid"] for e in translatable(parse_po(po.read_text()))}
+    assert sorted(fresh - committed) == [], f"strings missing from {po}: run `make messages` and translate them"
 
 
 def test_it_has_a_migration_for_every_model_change(db):
