@@ -15,12 +15,14 @@ from rich.table import Table
 from garde.cli_support import _django, _fail, _find_crisis, _migrate, console
 from garde.frontdesk import cli as frontdesk_cli
 from garde.scanner import cli as scanner_cli
+from garde.systems import cli as systems_cli
 
 app = typer.Typer(help="Garde: keep a hospital running through a cyberattack.", no_args_is_help=True)
 log_app = typer.Typer(help="The running log (main courante).", no_args_is_help=True)
 app.add_typer(log_app, name="log")
 app.command("scan")(scanner_cli.scan_command)
 app.add_typer(frontdesk_cli.app, name="frontdesk")
+app.add_typer(systems_cli.app, name="map")
 
 
 @app.command()

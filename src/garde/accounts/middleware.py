@@ -7,7 +7,7 @@ from django.utils.cache import patch_vary_headers
 from garde.accounts.models import SecondFactorPolicy
 
 # Pages a user must reach before proving the second factor: otherwise they could never set it up.
-OPEN_PREFIXES = ("/account/second-factor/", "/account/logout/", "/i18n/", "/static/", "/status/")
+OPEN_PREFIXES = ("/account/second-factor/", "/account/logout/", "/i18n/", "/static/", "/status/", "/api/v2/")
 
 
 class SecondFactorMiddleware:

@@ -58,7 +58,7 @@ def check(files: Annotated[list[Path], typer.Argument(help="map.yaml, or nodes.c
 @app.command("import")
 def import_(files: Annotated[list[Path], typer.Argument(help="map.yaml, or nodes.csv [dependencies.csv].")]):
     """Import a map as the new current version (all or nothing)."""
-    from garde.cli import _django, _migrate
+    from garde.cli_support import _django, _migrate
 
     _django()
     _migrate()
@@ -88,7 +88,7 @@ def export(
     if fmt not in FORMATS:
         errors.print(f"[red]Error:[/red] format {fmt!r}: expected one of {', '.join(FORMATS)}")
         raise typer.Exit(2)
-    from garde.cli import _django
+    from garde.cli_support import _django
 
     _django()
     from garde import impact

@@ -157,10 +157,10 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(
         "cim10", "health", "CIM-10/ICD-10 diagnosis code, near 'CIM', 'diagnostic', 'DP'/'DAS', in a diagnosis column or HL7 DG1-3.",
         v.validate_cim10,
-        pattern=r"(?<![\w.])[A-TV-Z]\d\d(?:\.?[0-9][0-9A-Z+]{0,3})?(?![\w])",
+        pattern=r"(?<![\w.])[A-Z]\d\d(?:\.?[0-9][0-9A-Z+]{0,3})?(?![\w])",
         meanings=_m("health", "diagnosis_code"),
         context=("cim", "cim10", "cim-10", "icd", "icd-10", "diagnostic", "diag", "dp", "das", "dr", "pathologie", "code"),
-        first=r"[A-TV-Z]",
+        first=r"[A-Z]",
         base=0.3, context_bonus=0.4, column_bonus=0.5, needs_support=True, context_first=True,
     ),
     Detector(
