@@ -5,17 +5,24 @@ Passwords are generated at each run and printed by `garde demo`; none is written
 
 import secrets
 from datetime import timedelta
+from importlib import resources
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from garde import impact
 from garde.accounts.roles import Role
 from garde.cell import journal, services
 from garde.cell.models import Action, Crisis, Decision, LogEntry, SitRep
 from garde.frontdesk.demo import load_frontdesk_demo
+from garde.systems import store
+from garde.systems.models import Scenario
+from garde.systems.scenarios import apply_to_crisis
 
 DEMO_TITLE = "Rançongiciel — CHU de Démo"
+DEMO_MAP = resources.files("garde.impact") / "examples" / "chu_demo.yaml"
+DEMO_SCENARIO = "Coupure d'Internet"
 
 DEMO_USERS = [
     ("directrice", "Claire", "Martin", Role.DIRECTOR),
@@ -112,7 +119,17 @@ def _crisis(users: dict) -> Crisis:
     )
     services.publish_sitrep(sitrep, director)
     load_frontdesk_demo(crisis, users[Role.FRONTDESK])
+    _map_and_board(crisis, users[Role.IT_LEAD])
     return crisis
+
+
+def _map_and_board(crisis: Crisis, it_lead) -> None:
+    """The demo hospital's IS map, with the June 2023 decision applied: the internet link is cut."""
+    if store.current_version() is None:
+        store.save(impact.load_map(DEMO_MAP), source="demo", user=it_lead)
+    loaded = store.load()
+    scenario = Scenario.objects.get(name=DEMO_SCENARIO)
+    apply_to_crisis(crisis, scenario, loaded, impact.simulate(loaded.map, scenario.actions), it_lead)
 
 
 def _seq_of(crisis: Crisis, text_start: str) -> int:

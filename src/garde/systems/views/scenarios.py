@@ -1,7 +1,6 @@
 """What-if containment: scenarios, their results against the normal state, and applying one to the crisis."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -10,32 +9,16 @@ from django.views.decorators.http import require_POST
 
 from garde import impact
 from garde.accounts.roles import Capability as C
-from garde.cell import journal
 from garde.cell.access import crisis_view
-from garde.cell.models import LogEntry
-from garde.continuity import services as board
 from garde.systems import store
 from garde.systems.forms import ScenarioForm
 from garde.systems.models import Application, Scenario
+from garde.systems.scenarios import apply_to_crisis, describe
 from garde.systems.views.maps import no_map
 
 
 def lang() -> str:
     return "en" if (get_language() or "fr").startswith("en") else "fr"
-
-
-def describe(map_: impact.Map, actions: list[str]) -> list[str]:
-    """Actions in words, e.g. "Cut link: Internet", with the node's name when the map still has it."""
-    labels = {
-        impact.ActionKind.CUT_LINK: _("Cut link"), impact.ActionKind.ISOLATE_ZONE: _("Isolate zone"),
-        impact.ActionKind.STOP_HOST: _("Stop host"), impact.ActionKind.COMPROMISE_HOST: _("Host compromised"),
-    }
-    out = []
-    for text in actions:
-        action = impact.Action.parse(text)
-        name = map_[action.target].name if action.target in map_ else action.target
-        out.append(f"{labels[action.kind]}: {name}")
-    return out
 
 
 @crisis_view(C.VIEW_SYSTEMS)
@@ -114,17 +97,7 @@ def scenario_apply(request, crisis, scenario_id):
     result = _simulate(request, loaded, scenario)
     if result is None:
         return redirect("systems:scenarios", crisis.pk)
-    with transaction.atomic():
-        Application.objects.create(crisis=crisis, scenario=scenario, name=scenario.name, actions=scenario.actions,
-                                   map_version=loaded.version, applied_by=request.user)
-        down = [s.node.name for s in result.services() if s.state == impact.State.DOWN]
-        degraded = [s.node.name for s in result.services() if s.state == impact.State.DEGRADED]
-        journal.record(crisis, _("Scenario applied: %(name)s (%(actions)s), map version %(v)d. "
-                                 "Services down: %(down)s. Services degraded: %(degraded)s.") % {
-            "name": scenario.name, "actions": "; ".join(describe(loaded.map, scenario.actions)),
-            "v": loaded.version.number, "down": ", ".join(down) or "—", "degraded": ", ".join(degraded) or "—",
-        }, kind=LogEntry.Kind.DECISION, author=request.user)
-        changed = board.apply_result(crisis, result, request.user)
+    changed = apply_to_crisis(crisis, scenario, loaded, result, request.user)
     messages.success(request, _("Scenario applied to the crisis: %(n)d services changed on the status board.")
                      % {"n": len(changed)})
     return redirect("continuity:board", crisis.pk)
