@@ -102,3 +102,10 @@ def test_it_secures_cookies_outside_debug(monkeypatch, debug, secure, tmp_path):
     finally:
         monkeypatch.undo()
         importlib.reload(module)
+
+
+def test_it_explains_a_refusal_in_the_page_style(as_role, crisis):
+    response = as_role("outsider").get(reverse("dashboard", args=[crisis.pk]))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "garde.css" in page and crisis.title not in page
