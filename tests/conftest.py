@@ -3,13 +3,21 @@ from datetime import timedelta
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from garde.accounts.roles import Role
 from garde.cell import seeds, services
 from garde.cell.models import Crisis
 
 PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def default_language(settings):
+    """Each test starts in Garde's default language: a request of an earlier test must not leak its own."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 def make_user(username: str, **extra):

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "garde.systems",
     "garde.continuity",
     "garde.frontdesk",
+    "garde.breach",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("garde.systems.urls")),
     path("", include("garde.continuity.urls")),
     path("", include("garde.frontdesk.urls")),
+    path("", include("garde.breach.urls")),
     path("account/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/second-factor/", account_views.second_factor, name="second_factor"),

@@ -62,3 +62,15 @@ def test_it_finds_the_same_as_the_reference_on_documents_and_prose(person_senten
 def test_it_widens_patterns_and_never_narrows_them():
     assert loosen(r"(?<![\w.])[A-Z]\d\d(?![\w])") == r"(?:^|[^\w.])[A-Z][0-9][0-9](?:$|[^\w])"
     assert loosen(r"(?P<x__v>a)\bb(?=c)") == "(?:a)b"
+
+
+def test_it_finds_health_terms_by_words_as_the_regex_does():
+    from garde.scanner.detect import names
+
+    words = [w for term in names._health_lines() for w in term.split()]
+    words += ["le", "patient", "de", "2", "_a", "Hépatite", "SIDA", "d’asthme", "cœur", "«cancer»", "DIABÈTE"]
+    generator = random.Random(2)
+    for _ in range(5000):
+        text = "".join(generator.choice(words) + generator.choice([" ", " ", "  ", ",", "-", "_", "\n", "’"]) for _ in range(8))
+        expected = [m.span() for m in names.health_terms().finditer(text, 0, min(1 + names.HEALTH_NEAR, len(text)))]
+        assert names.health_terms_near(text, [(0, 1)]) == expected, text

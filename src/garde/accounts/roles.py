@@ -43,6 +43,9 @@ class Capability(models.TextChoices):
     PLAN_RESTORATION = "plan_restoration", _("Compute restoration plans, mark tasks done or late, send them to actions")
     VIEW_BOARD = "view_board", _("See the status board, degraded-mode procedures and printed notices")
     MANAGE_BOARD = "manage_board", _("Set service states and messages on the status board")
+    VIEW_BREACH = "view_breach", _("See the breach files: counts by category and perimeter, risk, CNIL notifications, register")
+    MANAGE_BREACH = "manage_breach", _("Edit breach files, import scans, decide the risk, fill and freeze CNIL notifications")
+    VIEW_BREACH_PERSONS = "view_breach_persons", _("See the persons of a breach and their exposed data, generate letters (logged)")
 
 
 C = Capability
@@ -78,6 +81,11 @@ MATRIX: dict[Capability, set[Role]] = {
     # Front-desk agents work from the board: what is down and what to do instead.
     C.VIEW_BOARD: CELL | {Role.FRONTDESK, Role.OBSERVER},
     C.MANAGE_BOARD: {Role.DIRECTOR, Role.COORDINATOR, Role.IT_LEAD, Role.COMMUNICATION},
+    # A breach file's counts steer the cell; the persons and what leaked about each stay with the DPO
+    # and the director, and every look at them is in the access log with its reason.
+    C.VIEW_BREACH: CELL | {Role.OBSERVER},
+    C.MANAGE_BREACH: {Role.DIRECTOR, Role.DPO},
+    C.VIEW_BREACH_PERSONS: {Role.DIRECTOR, Role.DPO},
 }
 
 

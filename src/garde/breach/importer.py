@@ -5,6 +5,7 @@ goes; then everything is written in one transaction, so a refused or failed impo
 """
 
 import logging
+import shutil
 from pathlib import Path
 
 from django.db import transaction
@@ -52,6 +53,10 @@ def run(scan: ScanImport) -> ScanImport:
         logger.exception("scan import %s failed", scan.pk)
         _set(scan, status=ScanImport.Status.REFUSED, step="", finished_at=timezone.now(),
              error=_("Unexpected error while importing (%(kind)s); nothing was imported.") % {"kind": type(error).__name__})
+    finally:
+        if scan.uploaded:
+            # An uploaded revealed scan holds clear values: once imported (encrypted) or refused, it goes.
+            shutil.rmtree(scan.folder, ignore_errors=True)
     return scan
 
 
@@ -67,10 +72,11 @@ def _peek_reveal(folder: Path) -> bool:
 def _write(scan: ScanImport, data: ScanFolder) -> None:
     breach = scan.breach
     resolved = _resolve(breach, data)
-    new_count = sum(1 for person in resolved.values() if person._state.adding)
-    merged = len(resolved) - new_count
+    distinct = {person.pk: person for person in resolved.values()}
+    new_count = sum(1 for person in distinct.values() if person._state.adding)
+    merged = sum(1 for person in resolved.values() if not person._state.adding)
     next_reference = _next_reference(breach)
-    for person in resolved.values():
+    for person in distinct.values():
         if person._state.adding:
             person.reference = f"P{next_reference:07d}"
             next_reference += 1
@@ -133,16 +139,19 @@ def _resolve(breach: Breach, data: ScanFolder) -> dict[str, Person]:
     that meets two existing persons shows they are one: the later is merged into the earlier."""
     owners = _existing_owners(breach, set().union(*(p.keys for p in data.persons.values())) if data.persons else set())
     resolved: dict[str, Person] = {}
+    replaced: dict = {}
     for scan_id, scan_person in data.persons.items():
         matches = {person.pk: person for key in scan_person.keys if (person := owners.get(key))}
         if not matches:
             person = Person(breach=breach, label=scan_person.label[:200], detectors=sorted(scan_person.detectors))
             person.set_categories(scan_person.categories)
         else:
-            survivors = sorted(matches.values(), key=lambda p: p.reference)
+            # Persons already in the file come first (new ones have no reference yet), oldest first.
+            survivors = sorted(matches.values(), key=lambda p: (p._state.adding, p.reference))
             person = survivors[0]
             for other in survivors[1:]:
                 _merge_into(person, other, owners)
+                replaced[other.pk] = person
             person.add_categories(scan_person.categories)
             person.detectors = sorted(set(person.detectors) | set(scan_person.detectors))
             person.label = person.label or scan_person.label[:200]
@@ -150,6 +159,10 @@ def _resolve(breach: Breach, data: ScanFolder) -> dict[str, Person]:
             _add_identity(person, scan_person.identity)
         for key in scan_person.keys:
             owners.setdefault(key, person)
+        resolved[scan_id] = person
+    for scan_id, person in resolved.items():
+        while person.pk in replaced:
+            person = replaced[person.pk]
         resolved[scan_id] = person
     return resolved
 
@@ -178,12 +191,14 @@ def _merge_into(survivor: Person, other: Person, owners: dict) -> None:
     if other.status == Person.Status.INFORMED and survivor.status == Person.Status.TO_INFORM:
         survivor.status, survivor.informed_at = other.status, other.informed_at
         survivor.informed_how, survivor.informed_by = other.informed_how, other.informed_by
-    PersonKey.objects.filter(person=other).update(person=survivor)
-    Sighting.objects.filter(person=other).update(person=survivor)
-    LeakedRecord.objects.filter(person=other).update(person=survivor)
     for key, person in owners.items():
         if person.pk == other.pk:
             owners[key] = survivor
+    if other._state.adding:
+        return
+    PersonKey.objects.filter(person=other).update(person=survivor)
+    Sighting.objects.filter(person=other).update(person=survivor)
+    LeakedRecord.objects.filter(person=other).update(person=survivor)
     other.delete()
 
 

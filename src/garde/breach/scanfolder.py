@@ -123,11 +123,14 @@ def read(folder: Path, index=None, progress=lambda percent, step: None) -> ScanF
     summary = _summary(folder)
     reveal = bool(manifest.get("reveal"))
     progress(20, _("Reading persons and records"))
-    persons = {
-        row["person_id"]: ScanPerson(row["person_id"], row["records"] or 0, list(row["categories"] or []),
-                                     list(row["detectors"] or []), list(row["locations"] or []))
-        for row in _table(folder, "persons.parquet").to_pylist()
-    }
+    persons = {}
+    for row in _table(folder, "persons.parquet").to_pylist():
+        # A record id names the same bytes of the same file in every scan: a person seen in that record
+        # again is the same person, even when only their name identifies them.
+        persons[row["person_id"]] = ScanPerson(
+            row["person_id"], row["records"] or 0, list(row["categories"] or []), list(row["detectors"] or []),
+            list(row["locations"] or []), keys={"r:" + record_id for record_id in row["record_ids"] or []},
+        )
     records = [
         (row["record_id"], row["person_id"], list(row["categories"] or []))
         for row in _table(folder, "records.parquet").to_pylist()
@@ -204,7 +207,7 @@ def _clear_identity(person: ScanPerson, detectors: dict) -> None:
             person.identity[name] = value
 
 
-def _normalised(detector: str, value: str | None) -> str | None:
+def normalise(detector: str, value: str | None) -> str | None:
     if not value:
         return None
     valid = by_name(detector).validate(value)
@@ -219,14 +222,14 @@ def name_birth_text(name: str, birth: str) -> str:
 def _blind_keys(person: ScanPerson, detectors: dict, index) -> None:
     for name in STRONG:
         for finding in detectors.get(name, []):
-            normalised = _normalised(name, finding["value"])
+            normalised = normalise(name, finding["value"])
             if normalised:
                 person.keys.add(index(name, normalised))
-    birth = _normalised("birth_date", _first(detectors, "birth_date", "value"))
+    birth = normalise("birth_date", _first(detectors, "birth_date", "value"))
     if not birth:
         return
-    last = _normalised("last_name", _first(detectors, "last_name", "value"))
-    first = _normalised("first_name", _first(detectors, "first_name", "value"))
-    full = f"{last} {first}" if last and first else _normalised("person_name", _first(detectors, "person_name", "value"))
+    last = normalise("last_name", _first(detectors, "last_name", "value"))
+    first = normalise("first_name", _first(detectors, "first_name", "value"))
+    full = f"{last} {first}" if last and first else normalise("person_name", _first(detectors, "person_name", "value"))
     if full:
         person.keys.add(index("name_birth", name_birth_text(full, birth)))

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from garde import impact
 from garde.cell import journal
@@ -54,7 +55,8 @@ def fill_from_map(crisis: Crisis, map_: impact.Map, user) -> int:
         row.save()
         added += 1
     if added:
-        journal.record(crisis, _("Status board set up with %(n)d business services of the map.") % {"n": added},
+        journal.record(crisis, ngettext("Status board set up with %(n)d business service of the map.",
+                                        "Status board set up with %(n)d business services of the map.", added) % {"n": added},
                        kind=LogEntry.Kind.INFORMATION, author=user)
         public_changed()
     return added

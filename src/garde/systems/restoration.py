@@ -10,7 +10,9 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from garde import impact
 from garde.cell import journal, services
@@ -85,8 +87,8 @@ def compute(crisis: Crisis, *, name: str, actions: list[str], version: MapVersio
               "%(hours)s h; objective %(objective)d, lower bound %(bound)d, gap %(gap)s %%."))
     journal.record(crisis, text % {
         "name": name, "solver": computed.solver, "tasks": len(computed.slots),
-        "hours": f"{computed.makespan / 60:.1f}", "objective": computed.objective,
-        "bound": computed.lower_bound, "gap": f"{computed.gap * 100:.1f}",
+        "hours": number_format(computed.makespan / 60, 1), "objective": computed.objective,
+        "bound": computed.lower_bound, "gap": number_format(computed.gap * 100, 1),
     }, kind=LogEntry.Kind.ACTION, author=user)
     return plan
 
@@ -112,7 +114,9 @@ def mark_late(task: PlanTask, remaining_minutes: int, user) -> None:
     task.status = PlanTask.Status.LATE
     task.remaining_minutes = remaining_minutes
     task.save(update_fields=["status", "remaining_minutes"])
-    journal.record(task.plan.crisis, _("Restoration: “%(task)s” is late, %(n)d more minutes needed.") % {
+    journal.record(task.plan.crisis, ngettext(
+        "Restoration: “%(task)s” is late, %(n)d more minute needed.",
+        "Restoration: “%(task)s” is late, %(n)d more minutes needed.", remaining_minutes) % {
         "task": task_title(task), "n": remaining_minutes}, kind=LogEntry.Kind.ACTION, author=user)
 
 
@@ -120,7 +124,8 @@ def task_title(task: PlanTask) -> str:
     labels = {
         "rebuild": _("Rebuild"), "restore": _("Restore"), "reconnect": _("Reconnect"), "restart": _("Restart"),
     }
-    return f"{labels.get(task.work, _('Bring back'))}: {task.name}"
+    label = labels.get(task.work) or _("Bring back")
+    return f"{label}: {task.name}"
 
 
 @transaction.atomic

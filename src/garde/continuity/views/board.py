@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -52,7 +52,8 @@ def board_fill(request, crisis):
         messages.error(request, _("No IS map has been imported yet."))
         return redirect("continuity:board", crisis.pk)
     added = services.fill_from_map(crisis, loaded.map, request.user)
-    messages.success(request, _("%(n)d services added to the board.") % {"n": added})
+    messages.success(request, ngettext("%(n)d service added to the board.", "%(n)d services added to the board.", added)
+                     % {"n": added})
     return redirect("continuity:board", crisis.pk)
 
 

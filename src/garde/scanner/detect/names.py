@@ -190,9 +190,51 @@ def health_terms() -> re.Pattern:
 
 
 @cache
-def _health_terms_folded() -> re.Pattern:
-    """The same on text folded by _FOLD_SAME_LENGTH (much faster: plain lower-case literals)."""
-    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(term) for term in _health_lines())})(?!\w)")
+def _health_terms_by_first_word() -> dict[str, list[tuple[str, ...]]]:
+    """Terms as word tuples, by their first word, longest first (as the alternation tries them)."""
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for term in _health_lines():
+        words = tuple(term.split(" "))
+        by_first.setdefault(words[0], []).append(words)
+    return by_first
+
+
+_WORD = re.compile(r"\w+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _stand_in(match: re.Match) -> str:
+    char = match.group()
+    folded = char.translate(_FOLD_SAME_LENGTH)
+    if folded != char:
+        return folded
+    return "x" if char.isalnum() else "#"
+
+
+def _health_terms_in_folded(folded: str, pos: int) -> list[tuple[int, int]]:
+    """health_terms() on lower-case ASCII text, by words and a dictionary instead of a regex
+    alternation (ten times faster): same whole-word, single-space matching."""
+    by_first = _health_terms_by_first_word()
+    if by_first.keys().isdisjoint(_WORD.findall(folded, pos)):
+        return []
+    words = list(_WORD.finditer(folded, pos))
+    if words and words[0].start() == pos > 0 and (folded[pos - 1].isalnum() or folded[pos - 1] == "_"):
+        words = words[1:]  # starts inside a word: (?<!\w) would not let it match
+    spans, index = [], 0
+    while index < len(words):
+        candidates = by_first.get(words[index].group())
+        matched = 0
+        for term in candidates or ():
+            last = index + len(term) - 1
+            if last < len(words) and all(
+                words[index + k].group() == term[k] and (k == 0 or folded[words[index + k - 1].end() : words[index + k].start()] == " ")
+                for k in range(len(term))
+            ):
+                spans.append((words[index].start(), words[last].end()))
+                matched = len(term)
+                break
+        index += matched or 1
+    return spans
 
 
 _FOLD_SAME_LENGTH = str.maketrans("ÀÂÄàâäÉÈÊËéèêëÎÏîïÔÖôöÙÛÜùûüÇçŸÿ", "aaaaaaeeeeeeeeiiiioooouuuuuucc" + "yy")
@@ -208,9 +250,11 @@ def health_terms_near(text: str, names: list[tuple[int, int]]) -> list[tuple[int
             continue
         base = max(low - 1, 0)  # one character more: what (?<!\w) looks at
         window = text[base:high]
-        folded = window.translate(_FOLD_SAME_LENGTH).lower()
-        if len(folded) == len(window) and folded.isascii():
-            spans.extend((base + m.start(), base + m.end()) for m in _health_terms_folded().finditer(folded, low - base))
+        # accented Latin letters to their base letter, other letters to "x", other signs to "#":
+        # one character for one, so offsets hold, and words stay words
+        folded = (window if window.isascii() else _NON_ASCII.sub(_stand_in, window)).lower()
+        if len(folded) == len(window):
+            spans.extend((base + start, base + end) for start, end in _health_terms_in_folded(folded, low - base))
         else:
             spans.extend(match.span() for match in health_terms().finditer(text, low, high))
         resume = high

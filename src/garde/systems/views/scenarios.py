@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -98,6 +98,7 @@ def scenario_apply(request, crisis, scenario_id):
     if result is None:
         return redirect("systems:scenarios", crisis.pk)
     changed = apply_to_crisis(crisis, scenario, loaded, result, request.user)
-    messages.success(request, _("Scenario applied to the crisis: %(n)d services changed on the status board.")
-                     % {"n": len(changed)})
+    messages.success(request, ngettext("Scenario applied to the crisis: %(n)d service changed on the status board.",
+                                       "Scenario applied to the crisis: %(n)d services changed on the status board.",
+                                       len(changed)) % {"n": len(changed)})
     return redirect("continuity:board", crisis.pk)
