@@ -47,8 +47,8 @@ def parse_args():
         help="PostgreSQL: measure right after the fill, before autovacuum has gathered statistics",
     )
     parser.add_argument(
-        "--gc-freeze", action="store_true",
-        help="call gc.freeze() once the pages are warm, as a server process could after start-up",
+        "--no-gc-freeze", dest="gc_freeze", action="store_false",
+        help="do not call gc.freeze() after warm-up (garde.wsgi freezes at start-up, so the default mirrors it)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the data directory (and the PostgreSQL database)")
     parser.add_argument("--seed", type=int, default=2024)

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from garde.cli_support import _django, _fail, _find_crisis, _migrate, console
+from garde.cli_support import console, fail, find_crisis, migrate_database, setup_django
 from garde.frontdesk import cli as frontdesk_cli
 from garde.scanner import cli as scanner_cli
 from garde.systems import cli as systems_cli
@@ -35,8 +35,8 @@ def serve(
     # On the loopback address of a laptop there is no TLS: cookies must travel over plain HTTP. Behind a
     # TLS reverse proxy (GARDE_BEHIND_PROXY) they stay secure even though Garde listens on loopback.
     loopback = host in ("127.0.0.1", "localhost", "::1")
-    _django(insecure_http=loopback and not os.environ.get("GARDE_BEHIND_PROXY"))
-    _migrate()
+    setup_django(insecure_http=loopback and not os.environ.get("GARDE_BEHIND_PROXY"))
+    migrate_database()
     from waitress import serve as waitress_serve
 
     from garde.wsgi import application
@@ -48,8 +48,8 @@ def serve(
 @app.command()
 def demo():
     """Create the demo hospital (CHU de Démo) and print the demo accounts with fresh passwords."""
-    _django()
-    _migrate()
+    setup_django()
+    migrate_database()
     from garde.cell.demo import load_demo
 
     accounts = load_demo()
@@ -65,7 +65,7 @@ def demo():
 @app.command()
 def crises():
     """List the crises with their ids."""
-    _django()
+    setup_django()
     from garde.cell.models import Crisis
 
     table = Table()
@@ -79,11 +79,11 @@ def crises():
 @log_app.command("verify")
 def log_verify(crisis: Annotated[str | None, typer.Argument(help="Crisis id or part of its title; all when omitted.")] = None):
     """Check the hash chain of the running log; exit code 1 names the first broken entry."""
-    _django()
+    setup_django()
     from garde.cell import journal
     from garde.cell.models import Crisis
 
-    targets = [_find_crisis(crisis)] if crisis else list(Crisis.objects.all())
+    targets = [find_crisis(crisis)] if crisis else list(Crisis.objects.all())
     broken = False
     for target in targets:
         report = journal.verify(target)
@@ -101,33 +101,33 @@ def backup(
     out: Annotated[Path, typer.Option("--out", "-o", help="Archive to write (.tar.gz).")],
 ):
     """Write a whole crisis (database content and attachments) to one archive with a manifest of hashes."""
-    _django()
+    setup_django()
     from garde.cell.backup import write_backup
 
     if out.exists():
-        _fail(f"{out} already exists; choose another file name.")
-    manifest = write_backup(_find_crisis(crisis), out)
+        fail(f"{out} already exists; choose another file name.")
+    manifest = write_backup(find_crisis(crisis), out)
     console.print(f"Wrote {out} ({len(manifest['files'])} files, log last hash {manifest['log_last_hash']}).")
 
 
 @app.command()
 def restore(archive: Annotated[Path, typer.Argument(help="Archive written by `garde backup`.")]):
     """Load a crisis from a backup archive, after checking every hash; nothing is written if one fails."""
-    _django()
-    _migrate()
+    setup_django()
+    migrate_database()
     from garde.cell.backup import BackupError, restore_backup
 
     try:
         result = restore_backup(archive)
     except BackupError as exc:
-        _fail(f"{exc} Nothing was restored.")
+        fail(f"{exc} Nothing was restored.")
     console.print(f"Restored “{result.crisis.title}”: {result.objects} objects, {result.files} attachments; log verified.")
 
 
 @app.command()
 def worker():
     """Run the background task worker (django-tasks-db)."""
-    _django()
+    setup_django()
     from django.core.management import call_command
 
     call_command("db_worker")
@@ -136,7 +136,7 @@ def worker():
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def manage(ctx: typer.Context):
     """Run a Django management command, e.g. `garde manage createsuperuser`."""
-    _django()
+    setup_django()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["garde manage", *ctx.args])

@@ -13,7 +13,7 @@ console = Console()
 errors = Console(stderr=True)
 
 
-def _django(insecure_http: bool = False) -> None:
+def setup_django(insecure_http: bool = False) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "garde.settings")
     if insecure_http:
         os.environ.setdefault("GARDE_INSECURE_HTTP", "yes")
@@ -33,18 +33,18 @@ def _django(insecure_http: bool = False) -> None:
     translation.activate(settings.LANGUAGE_CODE)
 
 
-def _migrate() -> None:
+def migrate_database() -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def _fail(message: str, code: int = 2):
+def fail(message: str, code: int = 2):
     errors.print(f"[red]Error:[/red] {message}")
     raise typer.Exit(code)
 
 
-def _find_crisis(reference: str):
+def find_crisis(reference: str):
     from django.core.exceptions import ValidationError
 
     from garde.cell.models import Crisis
@@ -58,4 +58,4 @@ def _find_crisis(reference: str):
     matches = list(Crisis.objects.filter(title__icontains=reference)[:2])
     if len(matches) == 1:
         return matches[0]
-    _fail(f"no single crisis matches “{reference}” ({len(matches)} found): use its id from `garde crises`.")
+    fail(f"no single crisis matches “{reference}” ({len(matches)} found): use its id from `garde crises`.")

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from garde.cli_support import _django, _fail, _find_crisis
+from garde.cli_support import fail, find_crisis, setup_django
 
 app = typer.Typer(help="Front-desk downtime registers: export for re-integration.", no_args_is_help=True)
 console = Console()
@@ -26,17 +26,17 @@ def export(
     again: Annotated[int | None, typer.Option("--again", help="Write export number N again, byte for byte.")] = None,
 ):
     """Export the registers (FHIR R4 Bundle, CSV per register, scans) as a ZIP for re-integration."""
-    _django()
+    setup_django()
     from garde.frontdesk import reintegration
     from garde.frontdesk.models import ExportBatch
 
-    found = _find_crisis(crisis)
+    found = find_crisis(crisis)
     if not output.is_dir():
-        _fail(f"{output} is not a folder.")
+        fail(f"{output} is not a folder.")
     if again is not None:
         batch = ExportBatch.objects.filter(crisis=found, number=again).first()
         if batch is None:
-            _fail(f"export {again} does not exist for this crisis.")
+            fail(f"export {again} does not exist for this crisis.")
     else:
         batch = reintegration.export(found, None, full=full)
         if batch is None:

@@ -58,10 +58,10 @@ def check(files: Annotated[list[Path], typer.Argument(help="map.yaml, or nodes.c
 @app.command("import")
 def import_(files: Annotated[list[Path], typer.Argument(help="map.yaml, or nodes.csv [dependencies.csv].")]):
     """Import a map as the new current version (all or nothing)."""
-    from garde.cli_support import _django, _migrate
+    from garde.cli_support import migrate_database, setup_django
 
-    _django()
-    _migrate()
+    setup_django()
+    migrate_database()
     from garde import impact
     from garde.systems import store
 
@@ -88,9 +88,9 @@ def export(
     if fmt not in FORMATS:
         errors.print(f"[red]Error:[/red] format {fmt!r}: expected one of {', '.join(FORMATS)}")
         raise typer.Exit(2)
-    from garde.cli_support import _django
+    from garde.cli_support import setup_django
 
-    _django()
+    setup_django()
     from garde import impact
     from garde.systems import store
     from garde.systems.models import MapVersion, Scenario
