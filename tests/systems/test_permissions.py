@@ -3,15 +3,22 @@
 import pytest
 from django.urls import reverse
 
-from garde.accounts.roles import Capability, Role, role_can
+from garde.accounts.roles import Capability, role_can
 from garde.continuity import services as board
 from garde.continuity.urls import urlpatterns as continuity_urls
 from garde.systems import restoration, store
 from garde.systems.urls import urlpatterns as systems_urls
+from tests.matrix import (
+    ROLES,
+    assert_documented,
+    assert_every_view_listed,
+    assert_role_gets_what_the_matrix_says,
+    assert_sent_to_login,
+    view_url,
+)
 from tests.systems.helpers import scenario
 
 C = Capability
-ROLES = [role.value for role in Role]
 
 # url name -> (capability, HTTP method, which object ids the URL takes, extra kwargs)
 SPECS = {
@@ -62,32 +69,19 @@ def ids(demo_map, crisis, users):
     }
 
 
-def _url(name, crisis, ids, keys):
-    return reverse(name, kwargs={"crisis_id": crisis.pk, **{key: ids[key] for key in keys}})
-
-
 def test_it_covers_every_view():
-    names = {f"systems:{p.name}" for p in systems_urls} | {f"continuity:{p.name}" for p in continuity_urls}
-    assert names == set(SPECS) | PUBLIC
-    for pattern in systems_urls + continuity_urls:
-        name = f"{'systems' if pattern in systems_urls else 'continuity'}:{pattern.name}"
-        if name in SPECS:
-            assert pattern.callback.capability == SPECS[name][0], name
-        else:
-            assert not hasattr(pattern.callback, "capability"), name
+    assert_every_view_listed(systems_urls, {k: v for k, v in SPECS.items() if k.startswith("systems:")},
+                             namespace="systems:")
+    assert_every_view_listed(continuity_urls, {k: v for k, v in SPECS.items() if k.startswith("continuity:")},
+                             namespace="continuity:", public=PUBLIC)
 
 
 @pytest.mark.parametrize("name", sorted(set(SPECS) - SLOW))
 @pytest.mark.parametrize("role", ROLES + ["outsider"])
 def test_it_applies_the_matrix(name, role, as_role, crisis, ids):
     capability, method, keys = SPECS[name]
-    response = getattr(as_role(role), method)(_url(name, crisis, ids, keys))
-    if role != "outsider" and role_can(role, capability):
-        assert response.status_code in (200, 302), (name, role, response.status_code)
-    else:
-        assert response.status_code == 403, (name, role, response.status_code)
-        assert crisis.title.encode() not in response.content
-        assert b"srv-" not in response.content
+    response = getattr(as_role(role), method)(view_url(name, crisis, ids, keys))
+    assert_role_gets_what_the_matrix_says(response, role, capability, crisis, secrets=("srv-",))
 
 
 @pytest.mark.parametrize("name", sorted(SLOW))
@@ -95,16 +89,14 @@ def test_it_refuses_printed_documents_to_roles_without_the_capability(name, as_r
     capability, method, keys = SPECS[name]
     for role in ROLES:
         if not role_can(role, capability):
-            assert as_role(role).get(_url(name, crisis, ids, keys)).status_code == 403
-    assert as_role("outsider").get(_url(name, crisis, ids, keys)).status_code == 403
+            assert as_role(role).get(view_url(name, crisis, ids, keys)).status_code == 403
+    assert as_role("outsider").get(view_url(name, crisis, ids, keys)).status_code == 403
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_it_sends_anonymous_visitors_to_login(name, client, crisis, ids):
-    capability, method, keys = SPECS[name]
-    response = getattr(client, method)(_url(name, crisis, ids, keys))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    _capability, method, keys = SPECS[name]
+    assert_sent_to_login(getattr(client, method)(view_url(name, crisis, ids, keys)))
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC))
@@ -112,14 +104,5 @@ def test_it_serves_the_public_views_without_login(name, client, db):
     assert client.get(reverse(name)).status_code == 200
 
 
-def views_markdown() -> str:
-    rows = [f"| `{name}` | {method.upper()} | `{capability.value}` |" for name, (capability, method, _k) in sorted(SPECS.items())]
-    rows += [f"| `{name}` | GET | public, no login |" for name in sorted(PUBLIC)]
-    return "\n".join(["| view | method | capability |", "|---|---|---|", *rows])
-
-
 def test_it_documents_the_views_as_they_are():
-    from pathlib import Path
-
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "permissions.md").read_text()
-    assert views_markdown() in doc, "docs/permissions.md is out of date; expected table:\n" + views_markdown()
+    assert_documented(SPECS, PUBLIC)
