@@ -21,6 +21,8 @@ app = typer.Typer(help="Garde: keep a hospital running through a cyberattack.", 
 log_app = typer.Typer(help="The running log (main courante).", no_args_is_help=True)
 app.add_typer(log_app, name="log")
 app.command("scan")(scanner_cli.scan_command)
+app.command("scan-corpus")(scanner_cli.corpus_command)
+app.command("scan-eval")(scanner_cli.eval_command)
 app.add_typer(frontdesk_cli.app, name="frontdesk")
 app.add_typer(systems_cli.app, name="map")
 

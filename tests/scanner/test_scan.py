@@ -31,7 +31,7 @@ def test_it_writes_the_documented_outputs_with_hashes(dump, tmp_path):
     out = tmp_path / "out"
     scan([dump], out, ScanSettings(jobs=0))
     manifest = json.loads((out / "manifest.json").read_text())
-    assert set(manifest["outputs"]) == {"findings.parquet", "records.parquet", "persons.parquet", "files.parquet", "summary.json"}
+    assert set(manifest["outputs"]) == {"findings.parquet", "records.parquet", "persons.parquet", "files.parquet", "summary.json", "report.html"}
     assert manifest["reveal"] is False and manifest["hash"]["algorithm"] == "HMAC-SHA256"
     findings = pq.read_table(out / "findings.parquet").to_pylist()
     assert all(f["value"] is None for f in findings)

@@ -72,9 +72,14 @@ def scan_command(
         with bar:
             result = scan(paths, out, settings, progress)
     except ScanInputError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
+        _fail(error)
     _print_summary(result.summary, result.manifest, out)
+
+
+def _fail(error: Exception) -> None:
+    """Bad input: one line on stderr (never wrapped), exit code 2."""
+    console.print(f"[red]error:[/red] {error}", soft_wrap=True, highlight=False)
+    raise typer.Exit(2)
 
 
 def _print_summary(summary: dict, manifest: dict, out: Path) -> None:
@@ -94,3 +99,58 @@ def _print_summary(summary: dict, manifest: dict, out: Path) -> None:
         f"{files['errors']} errors, {files['encrypted']} encrypted. "
         f"Duration {manifest['duration_s']:.1f} s. Output: {out}"
     )
+
+
+@app.command("scan-corpus")
+def corpus_command(
+    out: Annotated[Path, typer.Argument(help="New or empty folder: the dump goes to OUT/dump, the truth to OUT/truth.json.")],
+    persons: Annotated[int, typer.Option("--persons", help="Number of people in the dump.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed writes the same bytes.")] = 0,
+) -> None:
+    """Write a synthetic leaked-hospital dump with its ground truth, to measure garde scan."""
+    from garde.scanner.corpus import CorpusInputError, write_corpus
+
+    try:
+        truth = write_corpus(out, persons, seed)
+    except CorpusInputError as error:
+        _fail(error)
+    size = sum(f.stat().st_size for f in (out / truth["dump"]).rglob("*") if f.is_file())
+    Console().print(
+        f"{truth['persons_count']} persons, {len(truth['values'])} personal values in {len(truth['files'])} files "
+        f"({len(truth['decoys'])} decoys, {size / 1e6:.1f} MB). Scan {out / truth['dump']}, then: garde scan-eval RESULT {out / 'truth.json'}"
+    )
+
+
+@app.command("scan-eval")
+def eval_command(
+    result: Annotated[Path, typer.Argument(help="Output folder of garde scan (with its scan.key, or GARDE_SCAN_KEY set).")],
+    truth: Annotated[Path, typer.Argument(help="truth.json written by garde scan-corpus (or its folder).")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")] = None,
+) -> None:
+    """Precision and recall per category, and the person-count error, of a scan of a synthetic corpus."""
+    import json
+
+    from garde.scanner.evaluate import EvalInputError, evaluate
+
+    try:
+        figures = evaluate(result, truth)
+    except EvalInputError as error:
+        _fail(error)
+    output = Console()
+    table = Table(title="Scan against the truth (distinct values per file)")
+    for name in ("Category", "Truth", "Found", "Precision", "Recall", "In decoys"):
+        table.add_column(name, justify="left" if name == "Category" else "right")
+
+    def ratio(value) -> str:
+        return "-" if value is None else f"{value:.4f}"
+
+    for category, c in [*figures["categories"].items(), ("all", {**figures["overall"], "in_decoys": sum(c["in_decoys"] for c in figures["categories"].values())})]:
+        table.add_row(category, str(c["truth"]), str(c["found"]), ratio(c["precision"]), ratio(c["recall"]), str(c["in_decoys"]))
+    output.print(table)
+    p = figures["persons"]
+    output.print(
+        f"Persons: truth {p['truth']}, best estimate {p['best']} (error {p['best_error']:+d}, {p['best_error_ratio']:+.2%}), "
+        f"range {p['lower']} to {p['upper']}: truth {'within' if p['within_range'] else 'OUTSIDE'} the range."
+    )
+    if json_out:
+        json_out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

@@ -1,5 +1,5 @@
-"""Writes the scan output: findings, records, persons and files as Parquet, summary.json, and
-manifest.json last (it holds the SHA-256 of every other output). Format: docs/scan-format.md."""
+"""Writes the scan output: findings, records, persons and files as Parquet, summary.json, report.html,
+and manifest.json last (it holds the SHA-256 of every other output). Format: docs/scan-format.md."""
 
 import hashlib
 import json
@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from garde.scanner.detect import DETECTORS
 from garde.scanner.extract import REGISTRY
+from garde.scanner.html_report import render
 from garde.scanner.link import group, link, person_id
 from garde.scanner.mask import key_fingerprint
 from garde.scanner.model import CATEGORIES
@@ -195,6 +196,7 @@ def write_report(out: Path, parts: Path, occurrences, first_path, outcomes, issu
         "file_types": {name: dict(counter) for name, counter in sorted(types.items())},
     }
     _write_json(out / "summary.json", summary)
+    (out / "report.html").write_text(render(summary, run, errors), encoding="utf-8")
     manifest = _manifest(out, run, errors, summary)
     return summary, manifest
 
@@ -250,7 +252,7 @@ def _sha256(path: Path) -> str:
 
 
 def _manifest(out: Path, run: dict, errors: list, summary: dict) -> dict:
-    outputs = ["findings.parquet", "records.parquet", "persons.parquet", "files.parquet", "summary.json"]
+    outputs = ["findings.parquet", "records.parquet", "persons.parquet", "files.parquet", "summary.json", "report.html"]
     manifest = {
         "format_version": FORMAT_VERSION,
         "tool": "garde scan",

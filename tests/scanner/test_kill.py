@@ -1,0 +1,60 @@
+"""A real `kill -9` in the middle of a scan, then --resume: the result equals an uninterrupted scan."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pyarrow.parquet as pq
+
+from garde.scanner import ScanSettings, scan
+from garde.scanner.corpus import write_corpus
+
+KEY = "kill-test-key-0123456789abcdef"
+SCRIPT = (
+    "import sys\n"
+    "from garde.scanner import ScanSettings, scan\n"
+    "scan([sys.argv[1]], sys.argv[2], ScanSettings(jobs=1, resume=sys.argv[3] == 'resume'))\n"
+)
+
+
+def _rows(folder, name, sort):
+    return sorted(pq.read_table(folder / name).to_pylist(), key=lambda row: tuple(str(row[k]) for k in sort))
+
+
+def test_it_resumes_after_kill_9_to_the_result_of_an_uninterrupted_scan(tmp_path, monkeypatch):
+    monkeypatch.setenv("GARDE_SCAN_KEY", KEY)
+    write_corpus(tmp_path / "corpus", 400, 11)
+    dump, out = tmp_path / "corpus" / "dump", tmp_path / "killed"
+    env = {**os.environ, "GARDE_SCAN_KEY": KEY}
+    process = subprocess.Popen([sys.executable, "-c", SCRIPT, str(dump), str(out), "first"], env=env, start_new_session=True)
+    parts = out / ".parts"
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if parts.is_dir() and len(list(parts.iterdir())) >= 5:
+                break
+            time.sleep(0.01)
+        assert process.poll() is None, "the scan ended before it could be killed"
+        os.killpg(process.pid, signal.SIGKILL)  # the scan and its worker, in their own session
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert not (out / "manifest.json").exists()
+    left = len(list(parts.iterdir()))
+    assert left >= 5
+
+    resumed = subprocess.run([sys.executable, "-c", SCRIPT, str(dump), str(out), "resume"], env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    complete = scan([dump], tmp_path / "complete", ScanSettings(jobs=0))
+
+    killed_summary = __import__("json").loads((out / "summary.json").read_text())
+    assert killed_summary == complete.summary
+    finding_key = ("record_id", "detector", "start", "field")
+    assert _rows(out, "findings.parquet", finding_key) == _rows(tmp_path / "complete", "findings.parquet", finding_key)
+    assert _rows(out, "persons.parquet", ("person_id",)) == _rows(tmp_path / "complete", "persons.parquet", ("person_id",))
+    assert _rows(out, "files.parquet", ("path",)) == _rows(tmp_path / "complete", "files.parquet", ("path",))
+    assert not parts.exists()
