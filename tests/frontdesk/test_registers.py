@@ -109,3 +109,9 @@ def test_it_loads_a_day_of_demo_activity_once(crisis, agent):
     assert Appointment.objects.filter(crisis=crisis).count() == 5
     duplicate = Patient.objects.get(birth_name="Louis")
     assert patients.probable_duplicates(crisis, patients.traits_of(duplicate), exclude=duplicate)
+
+
+def test_the_payment_form_offers_cash_or_cheque_and_no_empty_choice(crisis):
+    from garde.frontdesk.forms import PaymentForm
+
+    assert [value for value, _label in PaymentForm(crisis=crisis).fields["method"].choices] == ["cash", "cheque"]

@@ -202,6 +202,8 @@ class PaymentForm(forms.ModelForm):
         self.fields["patient"].queryset = Patient.objects.filter(crisis=crisis, merged_into__isnull=True)
         self.fields["patient"].widget = forms.HiddenInput()
         self.fields["cash_desk"].queryset = CashDesk.objects.filter(crisis=crisis)
+        # Cash or cheque, nothing else: no empty "---------" radio button before them.
+        self.fields["method"].choices = Payment.Method.choices
 
     def clean_amount(self):
         value = self.cleaned_data["amount"]
