@@ -8,6 +8,7 @@ Public API::
 
     m = impact.load_map("chu.yaml")        # or YAML text, or impact.load_csv(nodes, dependencies)
                                             # raises impact.MapError(problems): file, line, node, what
+    impact.load_mercator(["MApplication.xlsx", ...])   # Mercator's XLSX exports (mercator.py)
     impact.check_map("chu.yaml")           # [Problem] errors and warnings, never raises
     impact.dump_map(m)                     # native YAML text; impact.to_dict(m) for plain data
 
@@ -39,6 +40,7 @@ from garde.impact.csvimport import load_csv
 from garde.impact.engine import Cause, Result, ServiceImpact, simulate
 from garde.impact.export import to_dot, to_svg
 from garde.impact.loader import MapError, Problem, check_map, dump_map, load_map, to_dict
+from garde.impact.mercator import load_mercator
 from garde.impact.model import (
     Action,
     ActionKind,
@@ -57,5 +59,5 @@ __all__ = [
     "Analysis", "ServiceRisk", "analyse", "Plan", "Slot", "Task", "plan", "tasks",
     "Action", "ActionKind", "Cause", "Dependency", "DepKind", "Kind", "Map", "MapError", "Node", "Problem",
     "Reach", "Result", "Scenario", "ServiceImpact", "State", "check_map", "dump_map", "load_map", "simulate",
-    "to_dict", "load_csv", "to_dot", "to_svg",
+    "to_dict", "load_csv", "load_mercator", "to_dot", "to_svg",
 ]

@@ -15,21 +15,30 @@ console = Console()
 errors = Console(stderr=True)
 
 FORMATS = ("yaml", "dot", "svg")
+FILES_HELP = "map.yaml; or nodes.csv [dependencies.csv]; or Mercator *.xlsx exports [services.yaml]."
 
 
 def _read(files: list[Path]):
-    """A map from one YAML file, or from nodes.csv [+ dependencies.csv]; raises impact.MapError."""
+    """A map from one YAML file, from nodes.csv [+ dependencies.csv], or from Mercator XLSX exports
+    [+ one YAML file adding services and scenarios]; raises impact.MapError."""
     from garde import impact
 
     for path in files:
         if not path.is_file():
             errors.print(f"[red]Error:[/red] {path}: no such file")
             raise typer.Exit(2)
-    if len(files) == 1 and files[0].suffix.lower() in (".yaml", ".yml", ".json"):
+    workbooks = [p for p in files if p.suffix.lower() == ".xlsx"]
+    if workbooks:
+        extra = [p for p in files if p.suffix.lower() in (".yaml", ".yml")]
+        if len(workbooks) + len(extra) == len(files) and len(extra) <= 1:
+            return impact.load_mercator(workbooks, extra_yaml=extra[0].read_text("utf-8") if extra else None,
+                                        extra_filename=extra[0].name if extra else "")
+    elif len(files) == 1 and files[0].suffix.lower() in (".yaml", ".yml", ".json"):
         return impact.load_map(files[0])
     if files[0].suffix.lower() == ".csv" and len(files) <= 2:
         return impact.load_csv(files[0], files[1] if len(files) == 2 else None, name=files[0].stem)
-    errors.print("[red]Error:[/red] give one YAML file, or nodes.csv with an optional dependencies.csv")
+    errors.print("[red]Error:[/red] give one YAML file, or nodes.csv with an optional dependencies.csv, "
+                 "or Mercator XLSX exports with an optional YAML file")
     raise typer.Exit(2)
 
 
@@ -40,7 +49,7 @@ def _print_problems(problems) -> None:
 
 
 @app.command()
-def check(files: Annotated[list[Path], typer.Argument(help="map.yaml, or nodes.csv [dependencies.csv].")]):
+def check(files: Annotated[list[Path], typer.Argument(help=FILES_HELP)]):
     """Check a map without importing it: every error with its file, line or row, and field."""
     from garde import impact
 
@@ -56,7 +65,7 @@ def check(files: Annotated[list[Path], typer.Argument(help="map.yaml, or nodes.c
 
 
 @app.command("import")
-def import_(files: Annotated[list[Path], typer.Argument(help="map.yaml, or nodes.csv [dependencies.csv].")]):
+def import_(files: Annotated[list[Path], typer.Argument(help=FILES_HELP)]):
     """Import a map as the new current version (all or nothing)."""
     from garde.cli_support import migrate_database, setup_django
 

@@ -7,15 +7,39 @@ from garde.systems.models import Plan, Scenario
 MAX_MAP_BYTES = 20 * 1024 * 1024
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
 class ImportForm(forms.Form):
     yaml_file = forms.FileField(label=_("Map in YAML (native format)"), required=False)
     nodes_file = forms.FileField(label=_("or nodes.csv"), required=False)
     dependencies_file = forms.FileField(label=_("and dependencies.csv"), required=False)
+    mercator_files = MultipleFileField(
+        label=_("or Mercator XLSX exports"), required=False,
+        help_text=_("Applications, logical servers, databases, flows, networks and subnetworks; a YAML file given "
+                    "above adds business services and scenarios to them."))
 
     def clean(self):
         data = super().clean()
-        files = [data.get(name) for name in ("yaml_file", "nodes_file", "dependencies_file")]
-        if bool(data.get("yaml_file")) == bool(data.get("nodes_file")):
+        mercator = data.get("mercator_files") or []
+        files = [data.get(name) for name in ("yaml_file", "nodes_file", "dependencies_file")] + list(mercator)
+        if mercator:
+            if data.get("nodes_file") or data.get("dependencies_file"):
+                raise forms.ValidationError(_("Mercator exports go with an optional YAML file, not with CSV files."))
+            for upload in mercator:
+                if not upload.name.lower().endswith(".xlsx"):
+                    raise forms.ValidationError(_("“%(name)s” is not an XLSX file.") % {"name": upload.name})
+        elif bool(data.get("yaml_file")) == bool(data.get("nodes_file")):
             raise forms.ValidationError(_("Give either a YAML file, or nodes.csv (with dependencies.csv if any)."))
         if data.get("yaml_file") and data.get("dependencies_file"):
             raise forms.ValidationError(_("dependencies.csv goes with nodes.csv, not with a YAML file."))

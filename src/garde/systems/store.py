@@ -49,11 +49,19 @@ def load(version: MapVersion | None = None) -> Loaded:
     return Loaded(version, _parse(version.sha256, version.yaml))
 
 
-def parse_upload(*, yaml_file=None, nodes_file=None, dependencies_file=None) -> impact.Map:
-    """A map from uploaded files: one YAML file, or nodes.csv with an optional dependencies.csv.
+def parse_upload(*, yaml_file=None, nodes_file=None, dependencies_file=None, mercator_files=()) -> impact.Map:
+    """A map from uploaded files: one YAML file, or nodes.csv with an optional dependencies.csv, or
+    Mercator XLSX exports with an optional YAML file adding services and scenarios.
 
     Raises ``impact.MapError`` with every problem located by file, line or row, and field.
     """
+    if mercator_files:
+        sources = []
+        for upload in mercator_files:
+            upload.seek(0)
+            sources.append((upload.name, upload.read()))
+        return impact.load_mercator(sources, extra_yaml=_text(yaml_file) if yaml_file else None,
+                                    extra_filename=yaml_file.name if yaml_file else "")
     if yaml_file is not None:
         return impact.load_map(_text(yaml_file), filename=yaml_file.name)
     return impact.load_csv(_text(nodes_file), _text(dependencies_file) if dependencies_file else None,

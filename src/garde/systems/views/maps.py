@@ -44,11 +44,13 @@ def map_import(request, crisis):
         data = form.cleaned_data
         try:
             new_map = store.parse_upload(yaml_file=data["yaml_file"], nodes_file=data["nodes_file"],
-                                         dependencies_file=data["dependencies_file"])
+                                         dependencies_file=data["dependencies_file"],
+                                         mercator_files=data["mercator_files"])
         except impact.MapError as error:
             problems = error.problems
         else:
-            names = " + ".join(f.name for f in (data["yaml_file"], data["nodes_file"], data["dependencies_file"]) if f)
+            uploads = [data["yaml_file"], data["nodes_file"], data["dependencies_file"], *data["mercator_files"]]
+            names = " + ".join(f.name for f in uploads if f)
             if "check" in request.POST:
                 messages.success(request, _("The map is valid: %(n)d nodes, %(w)d warnings. Nothing was imported.")
                                  % {"n": len(new_map.nodes), "w": len(new_map.warnings)})
