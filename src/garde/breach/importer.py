@@ -6,6 +6,8 @@ goes; then everything is written in one transaction, so a refused or failed impo
 
 import logging
 import shutil
+from collections.abc import Iterable
+from itertools import batched
 from pathlib import Path
 
 from django.db import transaction
@@ -14,12 +16,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from garde.breach import crypto
-from garde.breach.models import Breach, LeakedFile, LeakedRecord, Person, PersonKey, ScanImport, Sighting
+from garde.breach.models import (
+    CATEGORIES,
+    Breach,
+    LeakedFile,
+    LeakedRecord,
+    Person,
+    PersonKey,
+    ScanImport,
+    Sighting,
+)
 from garde.breach.scanfolder import ScanFolder, ScanFolderError, read
 from garde.cell import journal
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
+# What an import may change on a person already in the file (the rest is the DPO's).
+PERSON_FIELDS = ["label", "detectors", "identity_token", "address_token", "address_source", "status", "informed_at",
+                 "informed_how", "informed_by", *CATEGORIES]
 
 
 def _set(scan: ScanImport, **fields) -> None:
@@ -76,35 +90,23 @@ def _write(scan: ScanImport, data: ScanFolder) -> None:
     new_count = sum(1 for person in distinct.values() if person._state.adding)
     merged = sum(1 for person in resolved.values() if not person._state.adding)
     next_reference = _next_reference(breach)
-    for person in distinct.values():
-        if person._state.adding:
-            person.reference = f"P{next_reference:07d}"
-            next_reference += 1
-            person.save(force_insert=True)
-        else:
-            person.save()
+    new_persons = [person for person in distinct.values() if person._state.adding]
+    for person in new_persons:
+        person.reference = f"P{next_reference:07d}"
+        next_reference += 1
+    _in_batches(Person, new_persons)
+    created = {person.pk for person in new_persons}
+    Person.objects.bulk_update([person for person in distinct.values() if person.pk not in created],
+                               PERSON_FIELDS, batch_size=BATCH)
     _save_keys(breach, data, resolved)
-    Sighting.objects.bulk_create(
-        (
-            _sighting(scan, resolved[scan_id], scan_person)
-            for scan_id, scan_person in data.persons.items()
-        ),
-        batch_size=BATCH,
-    )
+    _in_batches(Sighting, (_sighting(scan, resolved[scan_id], scan_person)
+                           for scan_id, scan_person in data.persons.items()))
     before = LeakedRecord.objects.filter(breach=breach).count()
-    rows = []
-    for record_id, scan_person_id, categories in data.records:
-        record = LeakedRecord(breach=breach, perimeter=scan.perimeter, record_id=record_id,
-                              person=resolved.get(scan_person_id) if scan_person_id else None)
-        record.set_categories(categories)
-        rows.append(record)
-    LeakedRecord.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
+    _in_batches(LeakedRecord, (_record(scan, resolved, record) for record in data.records), ignore_conflicts=True)
     records_new = LeakedRecord.objects.filter(breach=breach).count() - before
-    LeakedFile.objects.bulk_create(
-        (LeakedFile(breach=breach, perimeter=scan.perimeter, sha256=sha, path=path[:1000], findings=findings)
-         for sha, path, findings in data.files),
-        batch_size=BATCH, ignore_conflicts=True,
-    )
+    _in_batches(LeakedFile, (LeakedFile(breach=breach, perimeter=scan.perimeter, sha256=sha, path=path[:1000],
+                                        findings=findings) for sha, path, findings in data.files),
+                ignore_conflicts=True)
     _set(scan, status=ScanImport.Status.DONE, progress=100, step="", error="", finished_at=timezone.now(),
          manifest_sha256=data.manifest_sha256, summary=data.summary, reveal=bool(data.manifest.get("reveal")),
          key_fingerprint=(data.manifest.get("hash") or {}).get("key_fingerprint", "")[:32],
@@ -203,12 +205,25 @@ def _merge_into(survivor: Person, other: Person, owners: dict) -> None:
 
 
 def _save_keys(breach: Breach, data: ScanFolder, resolved: dict[str, Person]) -> None:
-    rows = [
+    _in_batches(PersonKey, (
         PersonKey(breach=breach, person=resolved[scan_id], key=key)
         for scan_id, scan_person in data.persons.items()
         for key in scan_person.keys
-    ]
-    PersonKey.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
+    ), ignore_conflicts=True)
+
+
+def _in_batches(model, rows: Iterable, ignore_conflicts: bool = False) -> None:
+    """bulk_create from a generator, BATCH rows at a time (bulk_create itself would make a list of them all)."""
+    for chunk in batched(rows, BATCH):
+        model.objects.bulk_create(chunk, batch_size=BATCH, ignore_conflicts=ignore_conflicts)
+
+
+def _record(scan: ScanImport, resolved: dict[str, Person], row) -> LeakedRecord:
+    record_id, scan_person_id, categories = row
+    record = LeakedRecord(breach=scan.breach, perimeter=scan.perimeter, record_id=record_id,
+                          person=resolved.get(scan_person_id) if scan_person_id else None)
+    record.set_categories(categories)
+    return record
 
 
 def _sighting(scan: ScanImport, person: Person, scan_person) -> Sighting:

@@ -11,6 +11,9 @@ Exports (PDF, CSV) are written under the data directory with owner-only permissi
 import csv
 import io
 import os
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,7 +151,8 @@ def pdf(breach: Breach, letters: list[Letter], for_mailing: bool = True) -> byte
     from weasyprint.urls import URLFetcher
 
     fetcher = URLFetcher(allowed_protocols=["data"])  # a letter never reaches outside
-    language = letters[0].language if len({letter.language for letter in letters}) == 1 else "fr"
+    languages = {letter.language for letter in letters}
+    language = languages.pop() if len(languages) == 1 else "fr"
     with override(language):
         html = render_to_string("breach/print/letters.html", _context(breach, letters, for_mailing))
     with open(finders.find(LETTERS_CSS), encoding="utf-8") as css_file:
@@ -166,13 +170,130 @@ def mailing_csv(letters: list[Letter]) -> bytes:
     writer = csv.writer(out, delimiter=";")
     writer.writerow(CSV_COLUMNS)
     for letter in letters:
-        address = address_of(letter.person)
-        lines = [line for line in address.get("lines", "").splitlines() if line.strip()][:3]
-        lines += [""] * (3 - len(lines))
-        writer.writerow([letter.person.reference, letter.language, letter.name, *lines,
-                         address.get("postal_code", ""), address.get("city", ""), address.get("country", ""),
-                         "address missing" if letter.address_missing else "ok"])
+        writer.writerow(_csv_row(letter))
     return out.getvalue().encode("utf-8-sig")
+
+
+# Letters are laid out by WeasyPrint in chunks (its memory grows with the pages of one document), then the
+# chunks are joined page by page into one PDF by pdfium: 100,000 letters never sit in memory at once.
+PDF_CHUNK = 500
+
+
+def letters_to_send(breach: Breach, limit: int | None = None) -> Iterator[Letter]:
+    """The letters of the persons still to inform, in reference order, read from the database in batches."""
+    people = Person.objects.filter(breach=breach, status=Person.Status.TO_INFORM).order_by("reference")
+    if limit is not None:
+        people = people[:limit]
+    for person in people.iterator(chunk_size=2000):
+        yield letter_for(person)
+
+
+def _private_file(path: Path):
+    """A new file readable by Garde's own account only (0600), opened for writing in binary."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return os.fdopen(descriptor, "wb")
+
+
+def write_letters_pdf(breach: Breach, path: Path, letters: Iterable[Letter] | None = None,
+                      limit: int | None = None) -> tuple[Path, int]:
+    """Write the letters for mailing as one PDF at `path` (0600): one letter per sheet for every person with
+    an address, then a last page listing those without one. Returns (path, letters printed)."""
+    import pypdfium2 as pdfium
+
+    letters = letters_to_send(breach, limit) if letters is None else letters
+    path = Path(path)
+    printed = 0
+    missing: list[Letter] = []
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".letters-") as work:
+        os.chmod(work, 0o700)
+        parts: list[Path] = []
+
+        def flush(chunk: list[Letter], extra: list[Letter]) -> None:
+            part = Path(work) / f"{len(parts):05d}.pdf"
+            with _private_file(part) as stream:
+                stream.write(_render(breach, chunk, extra))
+            parts.append(part)
+
+        chunk: list[Letter] = []
+        for letter in letters:
+            if letter.address_missing:
+                # Only what the last page lists is kept: reference and name, not the letter's content.
+                missing.append(Letter(letter.person, letter.language, letter.name, [], [], []))
+                continue
+            chunk.append(letter)
+            printed += 1
+            if len(chunk) == PDF_CHUNK:
+                flush(chunk, [])
+                chunk = []
+        if chunk or missing or not parts:
+            flush(chunk, missing)
+        merged = pdfium.PdfDocument.new()
+        try:
+            for part in parts:
+                source = pdfium.PdfDocument(str(part))
+                try:
+                    merged.import_pages(source)
+                finally:
+                    source.close()
+            temporary = Path(work) / "merged.pdf"
+            with _private_file(temporary) as stream:
+                merged.save(stream)
+        finally:
+            merged.close()
+        os.replace(temporary, path)
+    return path, printed
+
+
+def _render(breach: Breach, letters: list[Letter], missing: list[Letter]) -> bytes:
+    """One chunk of the mailing PDF: these letters, and the page of missing addresses when given."""
+    return pdf(breach, [*letters, *missing], for_mailing=True)
+
+
+def write_letters_zip(breach: Breach, path: Path, letters: Iterable[Letter] | None = None,
+                      limit: int | None = None) -> tuple[Path, int]:
+    """One PDF per person with an address (`lettre-<reference>-<language>.pdf`) in a ZIP at `path` (0600),
+    with `adresses-manquantes.csv` listing the persons without one. Returns (path, letters)."""
+    letters = letters_to_send(breach, limit) if letters is None else letters
+    path = Path(path)
+    count = 0
+    missing = io.StringIO()
+    writer = csv.writer(missing, delimiter=";")
+    writer.writerow(["reference", "name", "status"])
+    temporary = path.with_name(f".{path.name}.part")
+    with _private_file(temporary) as stream, zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
+        for letter in letters:
+            if letter.address_missing:
+                writer.writerow([letter.person.reference, letter.name or letter.person.label, "address missing"])
+                continue
+            archive.writestr(f"lettre-{letter.person.reference}-{letter.language}.pdf",
+                             pdf(breach, [letter], for_mailing=False))
+            count += 1
+        archive.writestr("adresses-manquantes.csv", missing.getvalue().encode("utf-8-sig"))
+    os.replace(temporary, path)
+    return path, count
+
+
+def write_mailing_csv(breach: Breach, path: Path, letters: Iterable[Letter] | None = None,
+                      limit: int | None = None) -> tuple[Path, int]:
+    """The mailing CSV written row by row at `path` (0600). Returns (path, rows)."""
+    letters = letters_to_send(breach, limit) if letters is None else letters
+    rows = 0
+    with _private_file(Path(path)) as binary, io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
+        writer = csv.writer(text, delimiter=";")
+        writer.writerow(CSV_COLUMNS)
+        for letter in letters:
+            writer.writerow(_csv_row(letter))
+            rows += 1
+    return Path(path), rows
+
+
+def _csv_row(letter: Letter) -> list[str]:
+    address = address_of(letter.person)
+    lines = [line for line in address.get("lines", "").splitlines() if line.strip()][:3]
+    lines += [""] * (3 - len(lines))
+    return [letter.person.reference, letter.language, letter.name, *lines, address.get("postal_code", ""),
+            address.get("city", ""), address.get("country", ""), "address missing" if letter.address_missing else "ok"]
 
 
 def export_dir(breach: Breach) -> Path:

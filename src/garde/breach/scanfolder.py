@@ -6,6 +6,7 @@ manifest's hash and opened as the format says, or a ScanFolderError naming the f
 
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,7 +125,7 @@ def read(folder: Path, index=None, progress=lambda percent, step: None) -> ScanF
     reveal = bool(manifest.get("reveal"))
     progress(20, _("Reading persons and records"))
     persons = {}
-    for row in _table(folder, "persons.parquet").to_pylist():
+    for row in _rows(_table(folder, "persons.parquet")):
         # A record id names the same bytes of the same file in every scan: a person seen in that record
         # again is the same person, even when only their name identifies them.
         persons[row["person_id"]] = ScanPerson(
@@ -133,11 +134,11 @@ def read(folder: Path, index=None, progress=lambda percent, step: None) -> ScanF
         )
     records = [
         (row["record_id"], row["person_id"], list(row["categories"] or []))
-        for row in _table(folder, "records.parquet").to_pylist()
+        for row in _rows(_table(folder, "records.parquet"))
     ]
     files = [
         (row["sha256"], row["path"], row["findings"] or 0)
-        for row in _table(folder, "files.parquet").to_pylist()
+        for row in _rows(_table(folder, "files.parquet"))
         if row["status"] in ("scanned", "opened") and (row["findings"] or 0) > 0
     ]
     progress(35, _("Reading the identifying findings"))
@@ -145,7 +146,7 @@ def read(folder: Path, index=None, progress=lambda percent, step: None) -> ScanF
         folder, "findings.parquet",
         lambda t: pc.and_(pc.is_valid(t["person_id"]), pc.is_in(t["detector"], pa.array(LINK_DETECTORS))),
     )
-    _link_keys(persons, findings.to_pylist(), reveal, index)
+    _link_keys(persons, _by_record(findings), reveal, index)
     for person_id in {person_id for _record, person_id, _c in records if person_id}:
         if person_id not in persons:
             raise ScanFolderError(
@@ -154,18 +155,37 @@ def read(folder: Path, index=None, progress=lambda percent, step: None) -> ScanF
     return ScanFolder(manifest, manifest_sha256, summary, persons, records, files)
 
 
-def _link_keys(persons: dict[str, ScanPerson], findings: list[dict], reveal: bool, index) -> None:
-    by_record: dict[str, dict[str, list[dict]]] = {}
-    for finding in findings:
-        person = persons.get(finding["person_id"])
-        if person is None:
-            raise ScanFolderError(
-                _("findings.parquet names person %(id)s, absent from persons.parquet.") % {"id": finding["person_id"]}
-            )
-        if finding["detector"] in STRONG:
-            person.keys.add("s:" + finding["value_hash"])
-        by_record.setdefault(finding["record_id"], {}).setdefault(finding["detector"], []).append(finding)
-    for detectors in by_record.values():
+def _rows(table: pa.Table, size: int = 50_000) -> Iterator[dict]:
+    """The rows of a table as dicts, a slice at a time: a million rows never become a million dicts at once."""
+    for batch in table.to_batches(max_chunksize=size):
+        yield from batch.to_pylist()
+
+
+def _by_record(findings: pa.Table) -> Iterator[dict[str, list[dict]]]:
+    """The findings of each record, by detector, in the order of the file (the sort is stable)."""
+    current, detectors = None, {}
+    for finding in _rows(findings.sort_by("record_id")):
+        if finding["record_id"] != current:
+            if detectors:
+                yield detectors
+            current, detectors = finding["record_id"], {}
+        detectors.setdefault(finding["detector"], []).append(finding)
+    if detectors:
+        yield detectors
+
+
+def _link_keys(persons: dict[str, ScanPerson], records: Iterable[dict[str, list[dict]]], reveal: bool,
+               index) -> None:
+    for detectors in records:
+        for found in detectors.values():
+            for finding in found:
+                if finding["person_id"] not in persons:
+                    raise ScanFolderError(
+                        _("findings.parquet names person %(id)s, absent from persons.parquet.")
+                        % {"id": finding["person_id"]}
+                    )
+                if finding["detector"] in STRONG:
+                    persons[finding["person_id"]].keys.add("s:" + finding["value_hash"])
         person = persons[next(iter(detectors.values()))[0]["person_id"]]
         _name_birth_keys(person, detectors)
         if not person.label:

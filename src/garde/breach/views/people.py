@@ -128,21 +128,26 @@ def person_letter(request, crisis, breach, person_id):
                      "application/pdf")
 
 
-def _letters_to_send(breach):
-    return [letters.letter_for(person) for person in
-            Person.objects.filter(breach=breach, status=Person.Status.TO_INFORM).order_by("reference")]
+def _download_file(path, content_type: str):
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type=content_type)
 
 
 @breach_view(C.VIEW_BREACH_PERSONS, needs_key=True)
 def letters_pdf(request, crisis, breach):
-    _reason, ask = with_reason(request, crisis, breach, "breach_letters_pdf", "letters to send")
+    """The letters to send: one merged PDF for printing, or with ?one=zip one PDF per person in a ZIP."""
+    as_zip = request.GET.get("one") == "zip"
+    _reason, ask = with_reason(request, crisis, breach, "breach_letters_zip" if as_zip else "breach_letters_pdf",
+                               "one letter per person" if as_zip else "letters to send")
     if ask:
         return ask
-    batch = _letters_to_send(breach)
-    if not batch:
+    if not Person.objects.filter(breach=breach, status=Person.Status.TO_INFORM).exists():
         messages.info(request, _("No person is waiting for a letter."))
         return redirect("breach:persons", crisis.pk, breach.pk)
-    return _download(breach, f"lettres-{breach.number}.pdf", letters.pdf(breach, batch), "application/pdf")
+    if as_zip:
+        path, _count = letters.write_letters_zip(breach, letters.export_dir(breach) / f"lettres-{breach.number}.zip")
+        return _download_file(path, "application/zip")
+    path, _printed = letters.write_letters_pdf(breach, letters.export_dir(breach) / f"lettres-{breach.number}.pdf")
+    return _download_file(path, "application/pdf")
 
 
 @breach_view(C.VIEW_BREACH_PERSONS, needs_key=True)
@@ -150,8 +155,8 @@ def letters_csv(request, crisis, breach):
     _reason, ask = with_reason(request, crisis, breach, "breach_letters_csv", "mailing list")
     if ask:
         return ask
-    return _download(breach, f"publipostage-{breach.number}.csv", letters.mailing_csv(_letters_to_send(breach)),
-                     "text/csv; charset=utf-8")
+    path, _rows = letters.write_mailing_csv(breach, letters.export_dir(breach) / f"publipostage-{breach.number}.csv")
+    return _download_file(path, "text/csv; charset=utf-8")
 
 
 @require_POST
