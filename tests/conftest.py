@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.utils import timezone, translation
 
 from garde.accounts.roles import Role
@@ -62,3 +63,18 @@ def as_role(client, users):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The public status page is cached: no test may see what an earlier one put there."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def demo_map(db):
+    from tests.systems.helpers import store_demo_map
+
+    return store_demo_map()

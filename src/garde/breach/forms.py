@@ -5,8 +5,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from garde.breach.models import Breach, Person
+from garde.formfields import DateTimeInput, MultipleFileField
 
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATETIME = DateTimeInput()
 
 
 class BreachForm(forms.ModelForm):
@@ -41,21 +42,6 @@ class RiskForm(forms.ModelForm):
         if data.get("risk") == Breach.Risk.HIGH and data.get("inform") in ("", Breach.Inform.NONE):
             self.add_error("inform", _("A high risk means informing the persons: by letters or by a public notice."))
         return data
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        if isinstance(data, (list, tuple)):
-            return [super(MultipleFileField, self).clean(item, initial) for item in data]
-        return [super().clean(data, initial)] if data else []
 
 
 class ImportForm(forms.Form):

@@ -5,18 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from garde.accounts.roles import Role
 from garde.cell.journal import check_upload
 from garde.cell.models import Action, Crisis, Decision, LogEntry, SitRep, Stakeholder
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
-def datetime_field(label, required=True):
-    return forms.DateTimeField(label=label, required=required, widget=DateTimeInput(),
-                               input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M"])
+from garde.formfields import MultipleFileField, datetime_field
 
 
 class CrisisForm(forms.ModelForm):
@@ -30,22 +19,6 @@ class CrisisForm(forms.ModelForm):
 
 class NewCrisisForm(CrisisForm):
     my_role = forms.ChoiceField(label=_("My role in this crisis"), choices=Role.choices, initial=Role.DIRECTOR)
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        if not data:
-            return []
-        files = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
 class LogEntryForm(forms.Form):

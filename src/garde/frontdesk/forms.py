@@ -4,8 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from garde.cell.forms import datetime_field
 from garde.cell.journal import check_upload
+from garde.formfields import datetime_field
 from garde.frontdesk.models import (
     Appointment,
     CashDesk,

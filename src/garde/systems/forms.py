@@ -2,22 +2,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from garde import impact
+from garde.formfields import MultipleFileField
 from garde.systems.models import Plan, Scenario
 
 MAX_MAP_BYTES = 20 * 1024 * 1024
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        if isinstance(data, (list, tuple)):
-            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
-        return [super().clean(data, initial)] if data else []
 
 
 class ImportForm(forms.Form):

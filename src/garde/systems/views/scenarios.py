@@ -58,16 +58,24 @@ def _simulate(request, loaded, scenario) -> impact.Result | None:
         return None
 
 
-@crisis_view(C.VIEW_SYSTEMS)
-def scenario(request, crisis, scenario_id):
-    scenario = get_object_or_404(Scenario, pk=scenario_id)
+def _load_and_simulate(request, crisis, scenario):
+    """The current map and the scenario's result on it, or the response that says why there is none."""
     try:
         loaded = store.load()
     except store.NoMap:
-        return no_map(request, crisis)
+        return None, None, no_map(request, crisis)
     result = _simulate(request, loaded, scenario)
     if result is None:
-        return redirect("systems:scenarios", crisis.pk)
+        return loaded, None, redirect("systems:scenarios", crisis.pk)
+    return loaded, result, None
+
+
+@crisis_view(C.VIEW_SYSTEMS)
+def scenario(request, crisis, scenario_id):
+    scenario = get_object_or_404(Scenario, pk=scenario_id)
+    loaded, result, refusal = _load_and_simulate(request, crisis, scenario)
+    if refusal:
+        return refusal
     language = lang()
     rows = [{
         "impact": s, "node": s.node, "state": s.state.name.lower(), "normal": s.normal_state.name.lower(),
@@ -90,13 +98,9 @@ def scenario(request, crisis, scenario_id):
 @crisis_view(C.APPLY_SCENARIO)
 def scenario_apply(request, crisis, scenario_id):
     scenario = get_object_or_404(Scenario, pk=scenario_id)
-    try:
-        loaded = store.load()
-    except store.NoMap:
-        return no_map(request, crisis)
-    result = _simulate(request, loaded, scenario)
-    if result is None:
-        return redirect("systems:scenarios", crisis.pk)
+    loaded, result, refusal = _load_and_simulate(request, crisis, scenario)
+    if refusal:
+        return refusal
     changed = apply_to_crisis(crisis, scenario, loaded, result, request.user)
     messages.success(request, ngettext("Scenario applied to the crisis: %(n)d service changed on the status board.",
                                        "Scenario applied to the crisis: %(n)d services changed on the status board.",
