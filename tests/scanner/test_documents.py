@@ -73,14 +73,17 @@ def test_it_reports_pdf_pages_needing_ocr_in_the_summary(tmp_path, monkeypatch):
     assert result.summary["file_types"]["pdf"]["findings"] >= 1
 
 
-def test_it_reads_scanned_pages_by_ocr_when_tesseract_is_there(tmp_path, monkeypatch):
+@pytest.mark.skipif(documents_module.tesseract() is None, reason="tesseract is installed by scripts/system-deps")
+def test_it_reads_scanned_pages_by_ocr_when_tesseract_is_there(tmp_path):
     pytest.importorskip("pypdfium2")
-    if documents_module.tesseract() is None:
-        monkeypatch.setattr(documents_module, "tesseract", lambda: "tesseract")
-        monkeypatch.setattr(documents_module, "ocr_image", lambda image, program: "Mme Claire Martin")
-    _, produced = run(tmp_path, "scan.pdf", minimal_pdf([None]))
+    from .test_images import scanned_letter
+
+    path = tmp_path / "scan.pdf"
+    scanned_letter()[0].save(path, format="PDF", resolution=300)  # an image-only page, as a scanner writes
+    _, produced = run(tmp_path, "scan.pdf", path.read_bytes())
     assert Note("pdf_pages_ocr") in produced
-    assert any(isinstance(p, Record) for p in produced)
+    records = [p for p in produced if isinstance(p, Record)]
+    assert "nir" in {f.detector for record in records for f in detect_record(record)}
 
 
 def test_it_records_a_broken_pdf_as_an_error(tmp_path):

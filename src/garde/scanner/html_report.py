@@ -128,6 +128,11 @@ def render(summary: dict, run: dict, errors: list[dict]) -> str:
             f'<p class="warn">{_number(files["pdf_pages_needing_ocr"])} scanned PDF pages were not read (no OCR installed): '
             "their personal data is not counted.</p>"
         )
+    if files.get("images_needing_ocr"):
+        html.append(
+            f'<p class="warn">{_number(files["images_needing_ocr"])} images (scans, photos) were not read (no OCR '
+            "installed): their personal data is not counted.</p>"
+        )
     html.append(f"<h2>Files not read or read with a caveat ({_number(len(errors))})</h2>")
     if errors:
         shown = errors[:MAX_ERRORS]

@@ -182,6 +182,8 @@ def write_report(out: Path, parts: Path, occurrences, first_path, outcomes, issu
             # PDF pages without a text layer: read by OCR (tesseract installed) or counted as not read
             "pdf_pages_ocr": sum(o.get("notes", {}).get("pdf_pages_ocr", 0) for o in outcomes.values()),
             "pdf_pages_needing_ocr": sum(o.get("notes", {}).get("pdf_pages_needing_ocr", 0) for o in outcomes.values()),
+            "images_ocr": sum(o.get("notes", {}).get("images_ocr", 0) for o in outcomes.values()),
+            "images_needing_ocr": sum(o.get("notes", {}).get("images_needing_ocr", 0) for o in outcomes.values()),
         },
         "categories": {
             category: {
