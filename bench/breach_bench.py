@@ -6,6 +6,7 @@ scan of 1,000,000 persons and 100,000 letters.
 
     .venv/bin/python bench/breach_bench.py                                   # 1,000,000 persons, 100,000 letters
     .venv/bin/python bench/breach_bench.py --persons 100000 --letters 10000
+    .venv/bin/python bench/breach_bench.py --persons 10000 --letters 5000 --processes 1   # one core
     DATABASE_URL=postgres://... .venv/bin/python bench/breach_bench.py      # (PostgreSQL: database of the URL)
 
 The scan folder is NOT written by `garde scan` (scanning a dump of a million persons would take hours): it
@@ -20,7 +21,8 @@ address, postal code, town) and, one person in three, a diagnosis code (health);
 Each phase runs in its own process, so that its peak resident memory (ru_maxrss) is its own:
   write    the scan folder (not part of Garde: the benchmark's own cost)
   import   garde.breach.importer.run on that folder (checks, reading, persons, keys, records, one transaction)
-  letters  the letters PDF and the mailing CSV of the first M persons with an address
+  letters  the first M persons' letters through the task (tasks.make_letters, inline): the merged PDF, the ZIP
+           of one PDF per person and the mailing CSV, laid out by one worker process per core (--processes)
 Everything happens in a throw-away data directory (SQLite unless DATABASE_URL says otherwise).
 """
 
@@ -42,13 +44,77 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCAN_KEY = b"breach-bench-scan-key-0123456789"
 BREACH_KEY = "breach-bench-breach-key-0123456789-abcdefghij"
-SYLLABLES = ["ba", "be", "bo", "da", "de", "di", "ga", "lo", "lu", "ma", "me", "mi", "na", "no", "pa", "pi",
-             "ra", "re", "ri", "sa", "so", "ta", "te", "to", "va", "vi", "za", "zo", "ke", "lu", "fa", "ju"]
-FIRST_NAMES = ["Jean", "Marie", "Pierre", "Claire", "Yann", "Sophie", "Louis", "Anne", "Paul", "Julie", "Hugo",
-               "Emma", "Lucas", "Léa", "Nathalie", "Philippe", "Isabelle", "Michel", "Camille", "Thomas"]
-CITIES = [("35000", "Rennes"), ("29200", "Brest"), ("56100", "Lorient"), ("22000", "Saint-Brieuc"),
-          ("44000", "Nantes"), ("75011", "Paris")]
-STREETS = ["rue de la Paix", "avenue Jean Jaurès", "boulevard de la Liberté", "rue des Lilas", "place du Marché"]
+SYLLABLES = [
+    "ba",
+    "be",
+    "bo",
+    "da",
+    "de",
+    "di",
+    "ga",
+    "lo",
+    "lu",
+    "ma",
+    "me",
+    "mi",
+    "na",
+    "no",
+    "pa",
+    "pi",
+    "ra",
+    "re",
+    "ri",
+    "sa",
+    "so",
+    "ta",
+    "te",
+    "to",
+    "va",
+    "vi",
+    "za",
+    "zo",
+    "ke",
+    "lu",
+    "fa",
+    "ju",
+]
+FIRST_NAMES = [
+    "Jean",
+    "Marie",
+    "Pierre",
+    "Claire",
+    "Yann",
+    "Sophie",
+    "Louis",
+    "Anne",
+    "Paul",
+    "Julie",
+    "Hugo",
+    "Emma",
+    "Lucas",
+    "Léa",
+    "Nathalie",
+    "Philippe",
+    "Isabelle",
+    "Michel",
+    "Camille",
+    "Thomas",
+]
+CITIES = [
+    ("35000", "Rennes"),
+    ("29200", "Brest"),
+    ("56100", "Lorient"),
+    ("22000", "Saint-Brieuc"),
+    ("44000", "Nantes"),
+    ("75011", "Paris"),
+]
+STREETS = [
+    "rue de la Paix",
+    "avenue Jean Jaurès",
+    "boulevard de la Liberté",
+    "rue des Lilas",
+    "place du Marché",
+]
 BATCH = 50_000
 
 
@@ -66,8 +132,10 @@ def last_name(index: int) -> str:
 def nir(rng: random.Random) -> str:
     from garde.scanner.detect.validators import nir_key
 
-    body = f"{rng.choice('12')}{rng.randint(40, 99):02d}{rng.randint(1, 12):02d}{rng.choice(['35', '29', '56', '22'])}" \
-           f"{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}"
+    body = (
+        f"{rng.choice('12')}{rng.randint(40, 99):02d}{rng.randint(1, 12):02d}{rng.choice(['35', '29', '56', '22'])}"
+        f"{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}"
+    )
     return f"{body}{nir_key(body):02d}"
 
 
@@ -90,25 +158,59 @@ def write_scan(out: Path, persons: int, seed: int) -> dict:
 
     rng = random.Random(seed)
     out.mkdir(parents=True)
-    files = [(f"dump/export-{n:03d}.csv", hashlib.sha256(f"file{n}".encode()).hexdigest()) for n in range(100)]
+    files = [
+        (f"dump/export-{n:03d}.csv", hashlib.sha256(f"file{n}".encode()).hexdigest()) for n in range(100)
+    ]
     string_list = pa.list_(pa.string())
     schemas = {
-        "findings": pa.schema([("path", pa.string()), ("sha256", pa.string()), ("occurrences", pa.int32()),
-                               ("person_id", pa.string()), ("record_id", pa.string()), ("locator", pa.string()),
-                               ("field", pa.string()), ("category", pa.string()), ("detector", pa.string()),
-                               ("confidence", pa.float64()), ("masked", pa.string()), ("value_hash", pa.string()),
-                               ("value", pa.string()), ("start", pa.int32()), ("end", pa.int32())]),
-        "records": pa.schema([("record_id", pa.string()), ("sha256", pa.string()), ("path", pa.string()),
-                              ("locator", pa.string()), ("person_id", pa.string()), ("categories", string_list),
-                              ("detectors", string_list)]),
-        "persons": pa.schema([("person_id", pa.string()), ("records", pa.int32()), ("files", pa.int32()),
-                              ("categories", string_list), ("detectors", string_list), ("linked_on", string_list),
-                              ("lower_bound_group", pa.string()), ("locations", string_list),
-                              ("record_ids", string_list)]),
+        "findings": pa.schema(
+            [
+                ("path", pa.string()),
+                ("sha256", pa.string()),
+                ("occurrences", pa.int32()),
+                ("person_id", pa.string()),
+                ("record_id", pa.string()),
+                ("locator", pa.string()),
+                ("field", pa.string()),
+                ("category", pa.string()),
+                ("detector", pa.string()),
+                ("confidence", pa.float64()),
+                ("masked", pa.string()),
+                ("value_hash", pa.string()),
+                ("value", pa.string()),
+                ("start", pa.int32()),
+                ("end", pa.int32()),
+            ]
+        ),
+        "records": pa.schema(
+            [
+                ("record_id", pa.string()),
+                ("sha256", pa.string()),
+                ("path", pa.string()),
+                ("locator", pa.string()),
+                ("person_id", pa.string()),
+                ("categories", string_list),
+                ("detectors", string_list),
+            ]
+        ),
+        "persons": pa.schema(
+            [
+                ("person_id", pa.string()),
+                ("records", pa.int32()),
+                ("files", pa.int32()),
+                ("categories", string_list),
+                ("detectors", string_list),
+                ("linked_on", string_list),
+                ("lower_bound_group", pa.string()),
+                ("locations", string_list),
+                ("record_ids", string_list),
+            ]
+        ),
     }
     writers = {name: pq.ParquetWriter(out / f"{name}.parquet", schema) for name, schema in schemas.items()}
-    category_persons = dict.fromkeys(("identity", "national_identifier", "contact", "health", "financial",
-                                      "credentials"), 0)
+    category_persons = dict.fromkeys(
+        ("identity", "national_identifier", "contact", "health", "financial", "credentials"), 0
+    )
     category_findings = dict.fromkeys(category_persons, 0)
     detector_counts: dict[str, int] = {}
     total_findings = 0
@@ -181,35 +283,80 @@ def write_scan(out: Path, persons: int, seed: int) -> dict:
     for writer in writers.values():
         writer.close()
     per_file = persons // len(files)
-    pq.write_table(pa.table({
-        "path": [p for p, _s in files], "sha256": [s for _p, s in files], "size": [per_file * 200] * len(files),
-        "depth": [0] * len(files), "type": ["csv"] * len(files), "status": ["scanned"] * len(files),
-        "duplicate_of": pa.array([None] * len(files), pa.string()), "records": [per_file] * len(files),
-        "findings": [total_findings // len(files)] * len(files), "error": pa.array([None] * len(files), pa.string()),
-    }), out / "files.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "path": [p for p, _s in files],
+                "sha256": [s for _p, s in files],
+                "size": [per_file * 200] * len(files),
+                "depth": [0] * len(files),
+                "type": ["csv"] * len(files),
+                "status": ["scanned"] * len(files),
+                "duplicate_of": pa.array([None] * len(files), pa.string()),
+                "records": [per_file] * len(files),
+                "findings": [total_findings // len(files)] * len(files),
+                "error": pa.array([None] * len(files), pa.string()),
+            }
+        ),
+        out / "files.parquet",
+    )
     summary = {
         "format_version": 1,
         "persons": {"lower": persons, "best": persons, "upper": persons},
         "records": {"with_findings": persons, "person_records": persons},
-        "files": {"seen": len(files), "distinct_scanned": len(files), "duplicates": 0, "archives_opened": 0,
-                  "errors": 0, "encrypted": 0, "skipped": 0, "bytes_scanned": persons * 200,
-                  "pdf_pages_ocr": 0, "pdf_pages_needing_ocr": 0},
-        "categories": {c: {"findings": category_findings[c], "distinct_findings": category_findings[c],
-                           "persons": category_persons[c]} for c in category_persons},
+        "files": {
+            "seen": len(files),
+            "distinct_scanned": len(files),
+            "duplicates": 0,
+            "archives_opened": 0,
+            "errors": 0,
+            "encrypted": 0,
+            "skipped": 0,
+            "bytes_scanned": persons * 200,
+            "pdf_pages_ocr": 0,
+            "pdf_pages_needing_ocr": 0,
+        },
+        "categories": {
+            c: {
+                "findings": category_findings[c],
+                "distinct_findings": category_findings[c],
+                "persons": category_persons[c],
+            }
+            for c in category_persons
+        },
         "detectors": detector_counts,
         "folders": {"dump": {"files": len(files), "findings": total_findings}},
         "file_types": {"csv": {"files": len(files), "findings": total_findings}},
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
-    outputs = {name: sha256_file(out / name) for name in
-               ("findings.parquet", "records.parquet", "persons.parquet", "files.parquet", "summary.json")}
+    outputs = {
+        name: sha256_file(out / name)
+        for name in (
+            "findings.parquet",
+            "records.parquet",
+            "persons.parquet",
+            "files.parquet",
+            "summary.json",
+        )
+    }
     manifest = {
-        "format_version": 1, "tool": "breach_bench (synthetic, not garde scan)", "versions": {},
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "duration_s": 0, "inputs": ["dump"],
-        "settings": {"jobs": 0, "reveal": True}, "reveal": True,
-        "hash": {"algorithm": "HMAC-SHA256", "key_source": "env",
-                 "key_fingerprint": hashlib.sha256(SCAN_KEY).hexdigest()[:16]},
-        "detectors": sorted(detector_counts), "extractors": ["csv"], "persons": summary["persons"], "errors": [],
+        "format_version": 1,
+        "tool": "breach_bench (synthetic, not garde scan)",
+        "versions": {},
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+        "duration_s": 0,
+        "inputs": ["dump"],
+        "settings": {"jobs": 0, "reveal": True},
+        "reveal": True,
+        "hash": {
+            "algorithm": "HMAC-SHA256",
+            "key_source": "env",
+            "key_fingerprint": hashlib.sha256(SCAN_KEY).hexdigest()[:16],
+        },
+        "detectors": sorted(detector_counts),
+        "extractors": ["csv"],
+        "persons": summary["persons"],
+        "errors": [],
         "outputs": outputs,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
@@ -249,8 +396,12 @@ def phase_import(scan_dir: Path) -> dict:
     call_command("migrate", verbosity=0)
     seeds.load(apps)
     dpo = get_user_model().objects.create_user("dpo", password="bench-password-not-used")
-    crisis = services.open_crisis(Crisis(title="Bench", t0=timezone.now(), personal_data=True), dpo, Role.DIRECTOR)
-    breach = Breach.objects.create(crisis=crisis, number=1, title="Bench breach", t0=crisis.t0, created_by=dpo)
+    crisis = services.open_crisis(
+        Crisis(title="Bench", t0=timezone.now(), personal_data=True), dpo, Role.DIRECTOR
+    )
+    breach = Breach.objects.create(
+        crisis=crisis, number=1, title="Bench breach", t0=crisis.t0, created_by=dpo
+    )
     perimeter = Perimeter.objects.create(breach=breach, name="Synthetic")
     scan = ScanImport.objects.create(breach=breach, perimeter=perimeter, folder=str(scan_dir), created_by=dpo)
     started = time.perf_counter()
@@ -261,24 +412,49 @@ def phase_import(scan_dir: Path) -> dict:
     return {"seconds": seconds, "persons": Person.objects.filter(breach=breach).count()}
 
 
-def phase_letters(count: int, out: Path) -> dict:
+def phase_letters(count: int, processes: int | None) -> dict:
+    """The letters of the first `count` persons through the task's own code path (tasks.make_letters, run
+    inline by the immediate backend): the merged PDF, the ZIP of one PDF per person and the mailing CSV."""
     setup_django()
+    from django.contrib.auth import get_user_model
+
     from garde.breach import letters
-    from garde.breach.models import Breach
+    from garde.breach.models import Breach, LetterRun, Person
+    from garde.breach.tasks import make_letters
 
     breach = Breach.objects.get(number=1)
     breach.consequences = "Hameçonnage ciblé ; usurpation d'identité."
     breach.measures = "Comptes réinitialisés, plainte déposée, CNIL notifiée."
     breach.contact = "Délégué à la protection des données — dpo@example.org"
     breach.save()
+    # Only the first `count` persons are still to inform (references are given in order).
+    people = Person.objects.filter(breach=breach).order_by("reference")
+    last = people.values_list("reference", flat=True)[count - 1 : count].get()
+    people.filter(reference__gt=last).update(status=Person.Status.REMOVED)
+    if processes:
+        letters.PROCESSES = processes
+    run = LetterRun.objects.create(
+        breach=breach, requested_by=get_user_model().objects.get(username="dpo"), reason="benchmark"
+    )
     started = time.perf_counter()
-    pdf_path, pdf_count = letters.write_letters_pdf(breach, out / "letters.pdf", limit=count)
-    pdf_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    csv_path, csv_count = letters.write_mailing_csv(breach, out / "mailing.csv", limit=count)
-    csv_seconds = time.perf_counter() - started
-    return {"pdf_seconds": pdf_seconds, "pdf_bytes": pdf_path.stat().st_size, "letters": pdf_count,
-            "csv_seconds": csv_seconds, "csv_bytes": csv_path.stat().st_size, "csv_rows": csv_count}
+    make_letters.enqueue(str(run.pk))
+    seconds = time.perf_counter() - started
+    run.refresh_from_db()
+    if run.status != LetterRun.Status.DONE:
+        raise SystemExit(f"letters failed: {run.error}")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the worker processes, ended with the run
+    folder = letters.export_dir(breach)
+    sizes = {kind: (folder / getattr(run, f"{kind}_file")).stat().st_size for kind in ("pdf", "zip", "csv")}
+    return {
+        "seconds": seconds,
+        "persons": run.total,
+        "letters": run.letters,
+        "missing": len(run.missing),
+        "processes": processes or os.cpu_count(),
+        "bytes": sizes,
+        "children_max_rss_mb": children.ru_maxrss / 1024,
+        "children_cpu_seconds": children.ru_utime + children.ru_stime,
+    }
 
 
 def child(args) -> None:
@@ -298,15 +474,29 @@ def child(args) -> None:
     elif args.phase == "import":
         result = phase_import(data_dir / "scan")
     else:
-        result = phase_letters(args.letters, data_dir)
+        result = phase_letters(args.letters, args.processes)
     result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["cpu_seconds"] = time.process_time()
     print("RESULT " + json.dumps(result))
 
 
 def run_phase(phase: str, args, data_dir: Path) -> dict:
-    command = [sys.executable, __file__, "--child", phase, "--data-dir", str(data_dir), "--persons",
-               str(args.persons), "--letters", str(args.letters), "--seed", str(args.seed)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        phase,
+        "--data-dir",
+        str(data_dir),
+        "--persons",
+        str(args.persons),
+        "--letters",
+        str(args.letters),
+        "--seed",
+        str(args.seed),
+    ]
+    if args.processes:
+        command += ["--processes", str(args.processes)]
     if args.profile:
         command += ["--profile", args.profile]
     load = os.getloadavg()[0]
@@ -315,20 +505,27 @@ def run_phase(phase: str, args, data_dir: Path) -> dict:
         sys.stderr.write(completed.stdout + completed.stderr)
         raise SystemExit(f"phase {phase} failed")
     line = next(line for line in completed.stdout.splitlines() if line.startswith("RESULT "))
-    result = json.loads(line[len("RESULT "):])
+    result = json.loads(line[len("RESULT ") :])
     result["load"] = load
     return result
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--letters", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     parser.add_argument("--no-letters", action="store_true", help="write and import only")
+    parser.add_argument(
+        "--processes", type=int, help="worker processes laying out letters (default: one per core)"
+    )
     parser.add_argument("--profile", metavar="FILE", help="cProfile the import phase into FILE")
-    parser.add_argument("--child", dest="phase", choices=["write", "import", "letters"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", dest="phase", choices=["write", "import", "letters"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
@@ -336,26 +533,41 @@ def main() -> int:
         return 0
     data_dir = Path(tempfile.mkdtemp(prefix="garde-breach-bench-"))
     print(f"Garde breach benchmark — {time.strftime('%Y-%m-%d %H:%M %Z')}")
-    print(f"machine:  {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.platform()}")
+    print(
+        f"machine:  {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.platform()}"
+    )
     print("load:     " + " / ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1/5/15 min averages, at start)")
     print(f"database: {os.environ.get('DATABASE_URL', 'SQLite (default)').split('@')[-1]}")
-    print("scan:     SYNTHETIC folder written directly in the documented format (docs/scan-format.md), "
-          "revealed, with HMAC-SHA256 value hashes under a bench key — not produced by `garde scan`")
+    print(
+        "scan:     SYNTHETIC folder written directly in the documented format (docs/scan-format.md), "
+        "revealed, with HMAC-SHA256 value hashes under a bench key — not produced by `garde scan`"
+    )
     try:
         write = run_phase("write", args, data_dir)
-        print(f"write:    {args.persons:,} persons, {write['findings']:,} findings, {write['bytes'] / 1e6:.1f} MB "
-              f"in {write['seconds']:.1f} s; peak RSS {write['max_rss_mb']:.0f} MB (benchmark's own cost)")
+        print(
+            f"write:    {args.persons:,} persons, {write['findings']:,} findings, {write['bytes'] / 1e6:.1f} MB "
+            f"in {write['seconds']:.1f} s; peak RSS {write['max_rss_mb']:.0f} MB (benchmark's own cost)"
+        )
         imported = run_phase("import", args, data_dir)
-        print(f"import:   {imported['persons']:,} persons in {imported['seconds']:.1f} s "
-              f"({imported['persons'] / imported['seconds']:,.0f}/s); CPU {imported['cpu_seconds']:.1f} s; "
-              f"peak RSS {imported['max_rss_mb']:.0f} MB; load at start {imported['load']:.2f}")
+        print(
+            f"import:   {imported['persons']:,} persons in {imported['seconds']:.1f} s "
+            f"({imported['persons'] / imported['seconds']:,.0f}/s); CPU {imported['cpu_seconds']:.1f} s; "
+            f"peak RSS {imported['max_rss_mb']:.0f} MB; load at start {imported['load']:.2f}"
+        )
         if args.no_letters:
             return 0
         made = run_phase("letters", args, data_dir)
-        print(f"letters:  {made['letters']:,} letters, PDF {made['pdf_bytes'] / 1e6:.1f} MB in {made['pdf_seconds']:.1f} s "
-              f"({made['letters'] / made['pdf_seconds']:,.0f}/s); CSV {made['csv_rows']:,} rows in "
-              f"{made['csv_seconds']:.1f} s; peak RSS {made['max_rss_mb']:.0f} MB; load at start {made['load']:.2f}")
+        sizes = made["bytes"]
+        print(
+            f"letters:  {made['letters']:,} letters ({made['missing']:,} addresses missing) in {made['seconds']:.1f} s "
+            f"({made['letters'] / made['seconds']:,.0f}/s, {made['processes']} processes); PDF "
+            f"{sizes['pdf'] / 1e6:.1f} MB, ZIP {sizes['zip'] / 1e6:.1f} MB, CSV {sizes['csv'] / 1e6:.1f} MB; "
+            f"peak RSS {made['max_rss_mb']:.0f} MB (task), {made['children_max_rss_mb']:.0f} MB (largest worker); "
+            f"CPU {made['cpu_seconds']:.1f} s (task) + {made['children_cpu_seconds']:.1f} s (workers) = "
+            f"{made['letters'] / (made['cpu_seconds'] + made['children_cpu_seconds']):,.0f} letters per CPU-second; "
+            f"load at start {made['load']:.2f}"
+        )
     finally:
         if args.keep:
             print(f"kept:     {data_dir}")

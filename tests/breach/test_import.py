@@ -153,3 +153,20 @@ def test_it_reads_a_folder_on_the_server_only_under_the_scans_directory(as_role,
     assert os.path.isdir(root / "cardio")
     client.post(url, {"perimeter": "Cardiologie", "path": "cardio"})
     assert ScanImport.objects.get().status == ScanImport.Status.DONE
+
+
+def test_it_gives_the_same_file_when_read_a_few_persons_at_a_time(crisis, breach, users, scans, monkeypatch):
+    # Batches of four persons: persons met in an earlier batch of the same scan, and in an earlier scan, are
+    # found again in the database, exactly as when the whole scan fits in one batch.
+    monkeypatch.setattr(importer, "BATCH", 4)
+    first = run_import(breach, scans["first"], users["dpo"])
+    second = run_import(breach, scans["second"], users["dpo"], "Paie")
+    assert first.status == second.status == ScanImport.Status.DONE, (first.error, second.error)
+    expected = summary(scans["first"])
+    assert first.persons_new == expected["persons"]["best"] and first.persons_merged == 0
+    assert second.persons_new == 1 and second.persons_merged == summary(scans["second"])["persons"]["best"] - 1
+    assert Person.objects.filter(breach=breach).count() == expected["persons"]["best"] + 1
+    assert first.records_new == expected["records"]["with_findings"]
+    owners = pq.read_table(scans["first"] / "records.parquet", columns=["person_id"]).column("person_id")
+    linked = LeakedRecord.objects.filter(breach=breach, perimeter__name="Cardiologie", person__isnull=False)
+    assert linked.count() == len(owners) - owners.null_count

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from garde.accounts.roles import Capability, role_can
-from garde.breach.models import Notification, Perimeter, Person, ScanImport
+from garde.breach.models import LetterRun, Notification, Perimeter, Person, ScanImport
 from garde.breach.urls import urlpatterns
 from tests.matrix import (
     ROLES,
@@ -37,14 +37,22 @@ SPECS = {
     "breach:version_pdf": (C.VIEW_BREACH, "get", ("breach_id", "version_id")),
     "breach:public_notice": (C.VIEW_BREACH, "get", ("breach_id",)),
     "breach:public_notice_pdf": (C.VIEW_BREACH, "get", ("breach_id",)),
+    "breach:public_notice_publish": (C.PUBLISH_BREACH_NOTICE, "post", ("breach_id",)),
+    "breach:public_notice_withdraw": (C.PUBLISH_BREACH_NOTICE, "post", ("breach_id",)),
     "breach:persons": (C.VIEW_BREACH_PERSONS, "get", ("breach_id",)),
     "breach:reason": (C.VIEW_BREACH_PERSONS, "post", ("breach_id",)),
     "breach:person": (C.VIEW_BREACH_PERSONS, "get", ("breach_id", "person_id")),
     "breach:person_letter": (C.VIEW_BREACH_PERSONS, "get", ("breach_id", "person_id")),
-    "breach:letters_pdf": (C.VIEW_BREACH_PERSONS, "get", ("breach_id",)),
-    "breach:letters_csv": (C.VIEW_BREACH_PERSONS, "get", ("breach_id",)),
+    "breach:letter_run_new": (C.VIEW_BREACH_PERSONS, "post", ("breach_id",)),
+    "breach:letter_run": (C.VIEW_BREACH_PERSONS, "get", ("breach_id", "run_id")),
+    "breach:letter_download": (C.VIEW_BREACH_PERSONS, "get", ("breach_id", "run_id", "kind")),
     "breach:letters_sent": (C.VIEW_BREACH_PERSONS, "post", ("breach_id",)),
     "breach:patient_file": (C.VIEW_BREACH_PERSONS, "post", ("breach_id",)),
+}
+# Views of every crisis at once, without a crisis in the URL: checked per role in test_register.py.
+HOSPITAL_WIDE = {
+    "breach:hospital_register": (C.VIEW_BREACH_REGISTER, "get", ()),
+    "breach:hospital_register_pdf": (C.VIEW_BREACH_REGISTER, "get", ()),
 }
 
 
@@ -55,11 +63,16 @@ def ids(breach, users):
     person = Person.objects.create(breach=breach, reference="P0000001", label="D***** J***", health=True)
     version = Notification.objects.create(breach=breach, kind="initial", number=1, fields={}, content_sha256="0" * 64,
                                           sent_at=timezone.now(), channel="web", frozen_by=users["dpo"])
-    return {"breach_id": breach.pk, "import_id": scan.pk, "person_id": person.pk, "version_id": version.pk}
+    run = LetterRun.objects.create(breach=breach, requested_by=users["dpo"], reason="lettres")
+    return {"breach_id": breach.pk, "import_id": scan.pk, "person_id": person.pk, "version_id": version.pk,
+            "run_id": run.pk, "kind": "pdf"}
 
 
 def test_it_covers_every_breach_view():
-    assert_every_view_listed(urlpatterns, SPECS, namespace="breach:")
+    assert_every_view_listed([p for p in urlpatterns if f"breach:{p.name}" not in HOSPITAL_WIDE], SPECS,
+                             namespace="breach:")
+    assert_every_view_listed([p for p in urlpatterns if f"breach:{p.name}" in HOSPITAL_WIDE], HOSPITAL_WIDE,
+                             namespace="breach:")
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
@@ -82,3 +95,4 @@ def test_it_lets_only_the_dpo_and_the_director_see_persons():
 
 def test_it_documents_the_breach_views():
     assert_documented(SPECS)
+    assert_documented(HOSPITAL_WIDE)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from garde.accounts.models import AccessLog
 from garde.breach import letters, persons
-from garde.breach.models import Person
+from garde.breach.models import LetterRun, Person
 
 from .test_import import run_import
 
@@ -73,12 +73,14 @@ def test_it_writes_letters_about_each_persons_own_data_only(crisis, breach, user
 def test_it_lists_missing_addresses_in_the_letters_and_the_csv(as_role, crisis, breach, users, scans, settings):
     run_import(breach, scans["first"], users["dpo"])
     client = _with_reason(as_role("director"), crisis, breach)
-    response = client.get(reverse("breach:letters_csv", args=[crisis.pk, breach.pk]))
+    client.post(reverse("breach:letter_run_new", args=[crisis.pk, breach.pk]), {"language": ""})
+    run = LetterRun.objects.get(breach=breach)
+    response = client.get(reverse("breach:letter_download", args=[crisis.pk, breach.pk, run.pk, "csv"]))
     rows = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
     assert len(rows) == 1 + Person.objects.filter(breach=breach).count()
     assert sum("address missing" in row for row in rows) == Person.objects.filter(breach=breach, address_token="").count() > 0
     assert not any("IBAN" in row or "diab" in row.lower() for row in rows)
-    pdf = client.get(reverse("breach:letters_pdf", args=[crisis.pk, breach.pk]))
+    pdf = client.get(reverse("breach:letter_download", args=[crisis.pk, breach.pk, run.pk, "pdf"]))
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
     exports = list((settings.DATA_DIR / "breach-exports" / str(breach.pk)).iterdir())
     assert exports and all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in exports)

@@ -15,7 +15,7 @@ import pytest
 from django.urls import reverse
 
 from garde.accounts.models import AccessLog
-from garde.breach.models import Breach, Notification, Person, ScanImport
+from garde.breach.models import Breach, LetterRun, Notification, Person, ScanImport
 from garde.breach.scanfolder import FILES
 from garde.cell.models import Obligation
 from garde.scanner import ScanSettings, scan
@@ -114,30 +114,47 @@ def test_the_dpo_goes_from_scan_to_letters_and_cnil_notification(page, log_in, c
     expect(page.locator("main table.list tbody tr")).to_have_count(persons.count())
     expect(page.locator("main table.list")).to_contain_text("DUPONT")
 
-    # 5. Download the letters (one PDF) and the mailing CSV.
-    with page.expect_download() as letters_pdf:
-        page.locator(f'a[href="{reverse("breach:letters_pdf", args=[crisis.pk, breach.pk])}"]').click()
-    pdf = letters_pdf.value
-    assert pdf.suggested_filename == f"lettres-{breach.number}.pdf"
+    # 5. Generate the letters (a background task: its page shows the progress, then the files) and download them.
+    form = page.locator(f'main form[action="{reverse("breach:letter_run_new", args=[crisis.pk, breach.pk])}"]')
+    form.locator("select[name=language]").select_option("")
+    submit(page, form)
+    run = LetterRun.objects.get(breach=breach)
+    expect(page).to_have_url(re.compile(re.escape(reverse("breach:letter_run", args=[crisis.pk, breach.pk, run.pk])) + "$"))
+    assert run.status == LetterRun.Status.DONE, run.error
+    expect(page.locator(f"#letter-run-{run.pk} progress")).to_have_attribute("value", "100")
+    without_address = [p.reference for p in persons.filter(address_token="")]
+    for reference in without_address:  # listed, never skipped
+        expect(page.locator("#address-missing")).to_contain_text(reference)
+
+    def download(kind):
+        with page.expect_download() as started:
+            page.locator(f'a[href="{reverse("breach:letter_download", args=[crisis.pk, breach.pk, run.pk, kind])}"]').click()
+        return started.value
+
+    pdf = download("pdf")
+    assert pdf.suggested_filename == f"{run.pdf_file}" and pdf.suggested_filename.endswith(".pdf")
     assert open(pdf.path(), "rb").read(5) == b"%PDF-"
-    with page.expect_download() as per_person:
-        page.locator(f'a[href="{reverse("breach:letters_pdf", args=[crisis.pk, breach.pk])}?one=zip"]').click()
-    names = zipfile.ZipFile(per_person.value.path()).namelist()
+    names = zipfile.ZipFile(download("zip").path()).namelist()
     assert sorted(names) == sorted([f"lettre-{p.reference}-fr.pdf" for p in persons.exclude(address_token="")]
                                    + ["adresses-manquantes.csv"])
-    with page.expect_download() as mailing:
-        page.locator(f'a[href="{reverse("breach:letters_csv", args=[crisis.pk, breach.pk])}"]').click()
-    rows = list(csv.DictReader(io.StringIO(open(mailing.value.path(), encoding="utf-8-sig").read()), delimiter=";"))
+    mailing = download("csv")
+    rows = list(csv.DictReader(io.StringIO(open(mailing.path(), encoding="utf-8-sig").read()), delimiter=";"))
     assert len(rows) == persons.count()
     by_status = {row["status"] for row in rows}
     assert "ok" in by_status and any(row["city"] == "Rennes" for row in rows)
-    if persons.filter(address_token="").exists():
+    if without_address:
         assert "address missing" in by_status  # listed, never skipped
     # The exports on the server are readable by Garde only.
-    export = breach_settings / "breach-exports" / str(breach.pk) / f"lettres-{breach.number}.pdf"
+    export = breach_settings / "breach-exports" / str(breach.pk) / run.pdf_file
     assert os.stat(export).st_mode & 0o777 == 0o600
     actions = set(AccessLog.objects.filter(user=users["dpo"]).values_list("action", flat=True))
-    assert {"breach_reason", "breach_persons", "breach_letters_pdf", "breach_letters_csv"} <= actions
+    assert {"breach_reason", "breach_persons", "breach_letters_start", "breach_letters_pdf", "breach_letters_zip",
+            "breach_letters_csv"} <= actions
+
+    # Back to the persons, where the run is listed.
+    page.goto(persons_url)
+    run_url = reverse("breach:letter_run", args=[crisis.pk, breach.pk, run.pk])
+    expect(page.locator(f'#letters table.list a[href="{run_url}"]')).to_be_visible()
 
     # 6. Letters posted: every person with an address is marked informed.
     form = page.locator(f'main form[action="{reverse("breach:letters_sent", args=[crisis.pk, breach.pk])}"]')

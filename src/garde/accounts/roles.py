@@ -46,6 +46,8 @@ class Capability(models.TextChoices):
     VIEW_BREACH = "view_breach", _("See the breach files: counts by category and perimeter, risk, CNIL notifications, register")
     MANAGE_BREACH = "manage_breach", _("Edit breach files, import scans, decide the risk, fill and freeze CNIL notifications")
     VIEW_BREACH_PERSONS = "view_breach_persons", _("See the persons of a breach and their exposed data, generate letters (logged)")
+    PUBLISH_BREACH_NOTICE = "publish_breach_notice", _("Publish a breach's public notice on the public status page, or withdraw it")
+    VIEW_BREACH_REGISTER = "view_breach_register", _("See the hospital-wide breach register, every crisis included (logged)")
 
 
 C = Capability
@@ -86,6 +88,12 @@ MATRIX: dict[Capability, set[Role]] = {
     C.VIEW_BREACH: CELL | {Role.OBSERVER},
     C.MANAGE_BREACH: {Role.DIRECTOR, Role.DPO},
     C.VIEW_BREACH_PERSONS: {Role.DIRECTOR, Role.DPO},
+    # The DPO and the director own the notice's text (manage_breach); communication, who speaks to the
+    # public, may also put it online or take it down. Other roles that set public messages do not.
+    C.PUBLISH_BREACH_NOTICE: {Role.DIRECTOR, Role.DPO, Role.COMMUNICATION},
+    # The register of every breach of the hospital (art. 33(5)) crosses crises: holding this capability in
+    # any one crisis opens it.
+    C.VIEW_BREACH_REGISTER: {Role.DIRECTOR, Role.DPO},
 }
 
 

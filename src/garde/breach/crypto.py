@@ -1,8 +1,9 @@
 """Encryption of the clear values a letter needs, with a key that lives outside the database.
 
 The key comes from GARDE_BREACH_KEY or from the file named by GARDE_BREACH_KEY_FILE (a passphrase of at
-least 32 characters, e.g. `python -c "import secrets; print(secrets.token_urlsafe(32))"`). It is read at
-each use, never stored: a stolen database or backup reveals no name and no address. Two keys are derived
+least 32 characters, e.g. `python -c "import secrets; print(secrets.token_urlsafe(32))"`); when neither is
+set, from `<data dir>/breach.key` if that file exists (the demo writes one there: production keeps its key
+outside the data directory, see docs/deploy.md). It is read at each use, never stored in the database: a stolen database or backup reveals no name and no address. Two keys are derived
 from it, one to encrypt (Fernet: AES-128-CBC + HMAC-SHA256) and one for the blind index that lets a
 patient file be matched against the persons without decrypting them.
 """
@@ -15,18 +16,27 @@ import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 MIN_KEY_LENGTH = 32
+DATA_DIR_KEY = "breach.key"
 
 
 class BreachKeyError(Exception):
     """The breach key is missing, unreadable, too short, or not the one the data was encrypted with."""
 
 
+def data_dir_key_file() -> Path:
+    """The key file used when neither variable is set: the demo's, inside the data directory."""
+    return Path(settings.DATA_DIR) / DATA_DIR_KEY
+
+
 def _secret() -> bytes:
     value = os.environ.get("GARDE_BREACH_KEY", "").strip()
     file_name = os.environ.get("GARDE_BREACH_KEY_FILE", "").strip()
+    if not value and not file_name and data_dir_key_file().is_file():
+        file_name = str(data_dir_key_file())
     if not value and file_name:
         try:
             value = Path(file_name).read_text().strip()

@@ -1,7 +1,9 @@
 """Import a scan folder into a breach file: all or nothing, and a person seen in two scans is one person.
 
-The folder is checked and read first (breach.scanfolder), with the progress written on the ScanImport as it
-goes; then everything is written in one transaction, so a refused or failed import leaves the file as it was.
+The folder is checked first (breach.scanfolder); then its persons are read and written a batch at a time,
+each batch resolved against what the file already holds (earlier scans and earlier batches of this one), all
+in one transaction, so a refused or failed import leaves the file as it was and memory does not grow with the
+scan. The progress is written on the ScanImport as it goes.
 """
 
 import logging
@@ -26,7 +28,7 @@ from garde.breach.models import (
     ScanImport,
     Sighting,
 )
-from garde.breach.scanfolder import ScanFolder, ScanFolderError, read
+from garde.breach.scanfolder import ScanFolder, ScanFolderError, ScanPerson, opened
 from garde.cell import journal
 
 logger = logging.getLogger(__name__)
@@ -51,13 +53,12 @@ def run(scan: ScanImport) -> ScanImport:
         if folder_manifest_reveal:
             crypto.check_key()
             index = crypto.BlindIndex()
-        data = read(Path(scan.folder), index, lambda percent, step: _set(scan, progress=percent, step=step))
-        if ScanImport.objects.filter(breach=scan.breach, manifest_sha256=data.manifest_sha256,
-                                     status=ScanImport.Status.DONE).exists():
-            raise ScanFolderError(_("This scan was already imported into this breach file."))
-        _set(scan, progress=60, step=_("Writing persons, records and files"))
-        with transaction.atomic():
-            _write(scan, data)
+        with opened(Path(scan.folder), index, lambda percent, step: _set(scan, progress=percent, step=step)) as data:
+            if ScanImport.objects.filter(breach=scan.breach, manifest_sha256=data.manifest_sha256,
+                                         status=ScanImport.Status.DONE).exists():
+                raise ScanFolderError(_("This scan was already imported into this breach file."))
+            with transaction.atomic():
+                _write(scan, data)
     except (ScanFolderError, crypto.BreachKeyError) as refusal:
         _set(scan, status=ScanImport.Status.REFUSED, error=str(refusal), step="", finished_at=timezone.now())
         journal.record(scan.breach.crisis, _("Breach file %(n)d: scan import from %(perimeter)s refused — %(why)s")
@@ -85,25 +86,35 @@ def _peek_reveal(folder: Path) -> bool:
 
 def _write(scan: ScanImport, data: ScanFolder) -> None:
     breach = scan.breach
-    resolved = _resolve(breach, data)
-    distinct = {person.pk: person for person in resolved.values()}
-    new_count = sum(1 for person in distinct.values() if person._state.adding)
-    merged = sum(1 for person in resolved.values() if not person._state.adding)
-    next_reference = _next_reference(breach)
-    new_persons = [person for person in distinct.values() if person._state.adding]
-    for person in new_persons:
-        person.reference = f"P{next_reference:07d}"
-        next_reference += 1
-    _in_batches(Person, new_persons)
-    created = {person.pk for person in new_persons}
-    Person.objects.bulk_update([person for person in distinct.values() if person.pk not in created],
-                               PERSON_FIELDS, batch_size=BATCH)
-    _save_keys(breach, data, resolved)
-    _in_batches(Sighting, (_sighting(scan, resolved[scan_id], scan_person)
-                           for scan_id, scan_person in data.persons.items()))
-    before = LeakedRecord.objects.filter(breach=breach).count()
-    _in_batches(LeakedRecord, (_record(scan, resolved, record) for record in data.records), ignore_conflicts=True)
-    records_new = LeakedRecord.objects.filter(breach=breach).count() - before
+    first_reference = _next_reference(breach)
+    earlier = f"P{first_reference:07d}"  # persons of the file before this import sort below it
+    next_reference = first_reference
+    records_before = LeakedRecord.objects.filter(breach=breach).count()
+    seen = merged = 0
+    for batch in data.person_batches(BATCH):
+        resolved = _resolve(breach, batch)
+        distinct = {person.pk: person for person in resolved.values()}
+        merged += sum(1 for person in resolved.values() if not person._state.adding and person.reference < earlier)
+        new_persons = [person for person in distinct.values() if person._state.adding]
+        for person in new_persons:
+            person.reference = f"P{next_reference:07d}"
+            next_reference += 1
+        _in_batches(Person, new_persons)
+        created = {person.pk for person in new_persons}
+        Person.objects.bulk_update([person for person in distinct.values() if person.pk not in created],
+                                   PERSON_FIELDS, batch_size=BATCH)
+        _save_keys(breach, batch, resolved)
+        _in_batches(Sighting, (_sighting(scan, resolved[p.scan_id], p) for p in batch))
+        _in_batches(LeakedRecord, (_record(scan, resolved[p.scan_id], record_id, categories)
+                                   for p in batch for record_id, categories in p.record_rows), ignore_conflicts=True)
+        seen += len(batch)
+        _set(scan, progress=min(95, 10 + 85 * seen // max(data.persons_count, 1)),
+             step=_("Writing persons, records and files"))
+    _in_batches(LeakedRecord, (_record(scan, None, record_id, categories)
+                               for record_id, categories in data.records_without_person()), ignore_conflicts=True)
+    records_new = LeakedRecord.objects.filter(breach=breach).count() - records_before
+    # New persons a later batch merged into an earlier person of the file are gone: count those that stayed.
+    new_count = Person.objects.filter(breach=breach, reference__gte=earlier).count()
     _in_batches(LeakedFile, (LeakedFile(breach=breach, perimeter=scan.perimeter, sha256=sha, path=path[:1000],
                                         findings=findings) for sha, path, findings in data.files),
                 ignore_conflicts=True)
@@ -115,7 +126,7 @@ def _write(scan: ScanImport, data: ScanFolder) -> None:
         breach.crisis,
         _("Breach file %(n)d: scan of %(perimeter)s imported — %(persons)d persons (%(new)d new), "
           "%(records)d new records.")
-        % {"n": breach.number, "perimeter": scan.perimeter.name, "persons": len(data.persons),
+        % {"n": breach.number, "perimeter": scan.perimeter.name, "persons": seen,
            "new": new_count, "records": records_new},
         author=scan.created_by,
     )
@@ -136,13 +147,15 @@ def _existing_owners(breach: Breach, keys: set[str]) -> dict[str, Person]:
     return owners
 
 
-def _resolve(breach: Breach, data: ScanFolder) -> dict[str, Person]:
-    """The Person each scan person becomes: an existing one sharing a key, or a new one. A scan person
-    that meets two existing persons shows they are one: the later is merged into the earlier."""
-    owners = _existing_owners(breach, set().union(*(p.keys for p in data.persons.values())) if data.persons else set())
+def _resolve(breach: Breach, batch: list[ScanPerson]) -> dict[str, Person]:
+    """The Person each scan person of the batch becomes: one of the file sharing a key (earlier batches of
+    this scan included), or a new one. A scan person that meets two persons shows they are one: the later
+    is merged into the earlier."""
+    owners = _existing_owners(breach, set().union(*(p.keys for p in batch)))
     resolved: dict[str, Person] = {}
     replaced: dict = {}
-    for scan_id, scan_person in data.persons.items():
+    for scan_person in batch:
+        scan_id = scan_person.scan_id
         matches = {person.pk: person for key in scan_person.keys if (person := owners.get(key))}
         if not matches:
             person = Person(breach=breach, label=scan_person.label[:200], detectors=sorted(scan_person.detectors))
@@ -204,10 +217,10 @@ def _merge_into(survivor: Person, other: Person, owners: dict) -> None:
     other.delete()
 
 
-def _save_keys(breach: Breach, data: ScanFolder, resolved: dict[str, Person]) -> None:
+def _save_keys(breach: Breach, batch: list[ScanPerson], resolved: dict[str, Person]) -> None:
     _in_batches(PersonKey, (
-        PersonKey(breach=breach, person=resolved[scan_id], key=key)
-        for scan_id, scan_person in data.persons.items()
+        PersonKey(breach=breach, person=resolved[scan_person.scan_id], key=key)
+        for scan_person in batch
         for key in scan_person.keys
     ), ignore_conflicts=True)
 
@@ -218,10 +231,8 @@ def _in_batches(model, rows: Iterable, ignore_conflicts: bool = False) -> None:
         model.objects.bulk_create(chunk, batch_size=BATCH, ignore_conflicts=ignore_conflicts)
 
 
-def _record(scan: ScanImport, resolved: dict[str, Person], row) -> LeakedRecord:
-    record_id, scan_person_id, categories = row
-    record = LeakedRecord(breach=scan.breach, perimeter=scan.perimeter, record_id=record_id,
-                          person=resolved.get(scan_person_id) if scan_person_id else None)
+def _record(scan: ScanImport, person: Person | None, record_id: str, categories: list[str]) -> LeakedRecord:
+    record = LeakedRecord(breach=scan.breach, perimeter=scan.perimeter, record_id=record_id, person=person)
     record.set_categories(categories)
     return record
 

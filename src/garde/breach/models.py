@@ -301,3 +301,56 @@ class Notification(models.Model):
         if not self._state.adding:
             raise ImmutableError("A notification sent to the CNIL is never changed: send a complement.")
         super().save(*args, **kwargs)
+
+
+class LetterRun(models.Model):
+    """One generation of the letters, run as a background task: who asked and why, progress, the files made."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Language(models.TextChoices):
+        PERSON = "", _("Each person's language")
+        FR = "fr", _("French")
+        EN = "en", _("English")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    breach = models.ForeignKey(Breach, on_delete=models.CASCADE, related_name="letter_runs")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=300)
+    language = models.CharField(_("language of the letters"), max_length=2, choices=Language.choices, blank=True,
+                                default=Language.PERSON)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(_("persons to inform"), default=0)
+    done = models.PositiveIntegerField(_("persons done"), default=0)
+    letters = models.PositiveIntegerField(_("letters"), default=0)
+    # References only (pseudonymous): the names stay encrypted on the persons.
+    missing = models.JSONField(_("address missing"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    # File names in the breach's export folder (letters.export_dir); empty until the run is done.
+    pdf_file = models.CharField(max_length=200, blank=True)
+    zip_file = models.CharField(max_length=200, blank=True)
+    csv_file = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("letters run")
+
+    def __str__(self):
+        return f"{self.breach.number} — {self.created_at:%Y-%m-%d %H:%M} — {self.get_status_display()}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return self.done * 100 // self.total if self.total else 0

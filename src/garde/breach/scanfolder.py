@@ -1,17 +1,21 @@
 """Read a folder written by `garde scan` (docs/scan-format.md), refusing it whole at the first doubt.
 
 Nothing here touches the database: the importer receives either a ScanFolder whose every file matched the
-manifest's hash and opened as the format says, or a ScanFolderError naming the file and what is wrong.
+manifest's hash and opened as the format says, or a ScanFolderError naming the file and what is wrong. The
+persons come in batches, sorted by person id together with their findings and records (DuckDB sorts the
+Parquet files out of core), so what is held in Python objects is one batch, not the scan.
 """
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from django.utils.translation import gettext as _
 
@@ -31,6 +35,8 @@ STRONG = ("nir", "ipp")
 IDENTITY = ("last_name", "first_name", "person_name", "birth_date", "address", "postal_code", "city", "email")
 LINK_DETECTORS = STRONG + IDENTITY
 CHUNK = 1024 * 1024
+ROWS = 20_000  # rows of a Parquet file turned into Python objects at a time
+DUCKDB_MEMORY = "128MB"  # past this, DuckDB's sorts spill to a private temporary folder
 
 
 class ScanFolderError(Exception):
@@ -47,16 +53,100 @@ class ScanPerson:
     keys: set[str] = field(default_factory=set)
     label: str = ""
     identity: dict = field(default_factory=dict)
+    record_rows: list[tuple[str, list[str]]] = field(default_factory=list)  # record_id, categories
 
 
 @dataclass
 class ScanFolder:
+    """A checked scan folder, read a batch of persons at a time: each batch comes with the findings that
+    link its persons and the records they were seen in, so one batch is held at a time, not the scan."""
+
     manifest: dict
     manifest_sha256: str
     summary: dict
-    persons: dict[str, ScanPerson]
-    records: list[tuple[str, str | None, list[str]]]  # record_id, scan person id, categories
+    persons_count: int
     files: list[tuple[str, str, int]]  # sha256, path, findings
+    _folder: Path
+    _index: object
+    _duck: object
+
+    def person_batches(self, size: int) -> Iterator[list[ScanPerson]]:
+        reveal = bool(self.manifest.get("reveal"))
+        findings = _Groups(self._sorted(
+            "findings.parquet", "person_id, record_id, detector, masked, value_hash, value",
+            "person_id IS NOT NULL AND detector IN ({})".format(", ".join(f"'{d}'" for d in LINK_DETECTORS)),
+            "person_id, record_id, file_row_number"))
+        records = _Groups(self._sorted("records.parquet", "record_id, person_id, categories",
+                                       "person_id IS NOT NULL", "person_id, file_row_number"))
+        batch = []
+        for person_id, rows in _Groups(self._sorted("persons.parquet", ", ".join(COLUMNS["persons.parquet"]),
+                                                     "true", "person_id")):
+            row = rows[0]
+            # A record id names the same bytes of the same file in every scan: a person seen in that record
+            # again is the same person, even when only their name identifies them.
+            person = ScanPerson(
+                person_id, row["records"] or 0, list(row["categories"] or []), list(row["detectors"] or []),
+                list(row["locations"] or []), keys={"r:" + record_id for record_id in row["record_ids"] or []},
+            )
+            _link_person(person, findings.take(person_id, "findings.parquet"), reveal, self._index)
+            person.record_rows = [(r["record_id"], list(r["categories"] or []))
+                                  for r in records.take(person_id, "records.parquet")]
+            batch.append(person)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        findings.take(None, "findings.parquet")
+        records.take(None, "records.parquet")
+        if batch:
+            yield batch
+
+    def records_without_person(self) -> Iterator[tuple[str, list[str]]]:
+        for row in self._sorted("records.parquet", "record_id, categories", "person_id IS NULL", "file_row_number"):
+            yield row["record_id"], list(row["categories"] or [])
+
+    def _sorted(self, name: str, columns: str, where: str, order: str) -> Iterator[dict]:
+        """Rows of a Parquet file in the given order, a slice at a time. DuckDB sorts out of core (it spills
+        to a private temporary folder past its memory limit), so a scan of any size is read a slice at a time."""
+        cursor = self._duck.cursor()  # one cursor per stream: the streams are read side by side
+        try:
+            reader = cursor.sql(
+                f"SELECT {columns} FROM read_parquet(?, file_row_number = true) WHERE {where} ORDER BY {order}",
+                params=[str(self._folder / name)],
+            ).to_arrow_reader(ROWS)
+            for batch in reader:
+                yield from batch.to_pylist()
+        except duckdb.Error as exc:
+            raise ScanFolderError(_unreadable(name, exc)) from None
+        finally:
+            cursor.close()
+
+
+class _Groups:
+    """Consecutive rows of a stream sorted by person, taken person by person along the persons file."""
+
+    def __init__(self, rows: Iterator[dict]):
+        self._rows = rows
+        self._next = next(rows, None)
+
+    def __iter__(self):
+        while self._next is not None:
+            person_id = self._next["person_id"]
+            yield person_id, self._take(person_id)
+
+    def _take(self, person_id) -> list[dict]:
+        group = []
+        while self._next is not None and self._next["person_id"] == person_id:
+            group.append(self._next)
+            self._next = next(self._rows, None)
+        return group
+
+    def take(self, person_id: str | None, name: str) -> list[dict]:
+        """This person's rows; a row of a person who came before (or None: any row left) is absent from the
+        persons file, and the scan is refused."""
+        if self._next is not None and (person_id is None or self._next["person_id"] < person_id):
+            raise ScanFolderError(_("%(file)s names person %(id)s, absent from persons.parquet.")
+                                  % {"file": name, "id": self._next["person_id"]})
+        return self._take(person_id) if person_id is not None else []
 
 
 def sha256_file(path: Path) -> str:
@@ -95,14 +185,11 @@ def check(folder: Path) -> tuple[dict, str]:
     return manifest, hashlib.sha256(raw).hexdigest()
 
 
-def _table(folder: Path, name: str, filters=None) -> pa.Table:
+def _table(folder: Path, name: str) -> pa.Table:
     try:
-        table = pq.read_table(folder / name, columns=list(COLUMNS[name]))
+        return pq.read_table(folder / name, columns=list(COLUMNS[name]))
     except (pa.ArrowException, OSError) as exc:
-        raise ScanFolderError(
-            _("%(file)s is not a readable Parquet file of the scan format (%(why)s).") % {"file": name, "why": exc}
-        ) from None
-    return table.filter(filters(table)) if filters else table
+        raise ScanFolderError(_unreadable(name, exc)) from None
 
 
 def _summary(folder: Path) -> dict:
@@ -115,85 +202,68 @@ def _summary(folder: Path) -> dict:
     return summary
 
 
-def read(folder: Path, index=None, progress=lambda percent, step: None) -> ScanFolder:
-    """Check and read a scan folder. `index` (breach.crypto.BlindIndex) adds keys computed from clear
-    values when the scan ran with --reveal, so scans hashed with different keys still meet on a person."""
+@contextmanager
+def opened(folder: Path, index=None, progress=lambda percent, step: None) -> Iterator[ScanFolder]:
+    """Check a scan folder and open it for reading. `index` (breach.crypto.BlindIndex) adds keys computed
+    from clear values when the scan ran with --reveal, so scans hashed with different keys still meet on a
+    person. The persons are read by ScanFolder.person_batches, inside the importer's transaction."""
     folder = Path(folder)
     progress(5, _("Checking the files against the manifest"))
     manifest, manifest_sha256 = check(folder)
     summary = _summary(folder)
-    reveal = bool(manifest.get("reveal"))
-    progress(20, _("Reading persons and records"))
-    persons = {}
-    for row in _rows(_table(folder, "persons.parquet")):
-        # A record id names the same bytes of the same file in every scan: a person seen in that record
-        # again is the same person, even when only their name identifies them.
-        persons[row["person_id"]] = ScanPerson(
-            row["person_id"], row["records"] or 0, list(row["categories"] or []), list(row["detectors"] or []),
-            list(row["locations"] or []), keys={"r:" + record_id for record_id in row["record_ids"] or []},
-        )
-    records = [
-        (row["record_id"], row["person_id"], list(row["categories"] or []))
-        for row in _rows(_table(folder, "records.parquet"))
-    ]
+    counts = {name: _check_columns(folder, name) for name in COLUMNS}
     files = [
         (row["sha256"], row["path"], row["findings"] or 0)
-        for row in _rows(_table(folder, "files.parquet"))
+        for row in _table(folder, "files.parquet").to_pylist()
         if row["status"] in ("scanned", "opened") and (row["findings"] or 0) > 0
     ]
-    progress(35, _("Reading the identifying findings"))
-    findings = _table(
-        folder, "findings.parquet",
-        lambda t: pc.and_(pc.is_valid(t["person_id"]), pc.is_in(t["detector"], pa.array(LINK_DETECTORS))),
-    )
-    _link_keys(persons, _by_record(findings), reveal, index)
-    for person_id in {person_id for _record, person_id, _c in records if person_id}:
-        if person_id not in persons:
-            raise ScanFolderError(
-                _("records.parquet names person %(id)s, absent from persons.parquet.") % {"id": person_id}
-            )
-    return ScanFolder(manifest, manifest_sha256, summary, persons, records, files)
+    with tempfile.TemporaryDirectory(prefix="garde-import-") as spill:
+        duck = duckdb.connect(config={"threads": 1, "memory_limit": DUCKDB_MEMORY, "temp_directory": spill})
+        try:
+            yield ScanFolder(manifest, manifest_sha256, summary, counts["persons.parquet"], files, folder, index, duck)
+        finally:
+            duck.close()
 
 
-def _rows(table: pa.Table, size: int = 50_000) -> Iterator[dict]:
-    """The rows of a table as dicts, a slice at a time: a million rows never become a million dicts at once."""
-    for batch in table.to_batches(max_chunksize=size):
-        yield from batch.to_pylist()
+def _check_columns(folder: Path, name: str) -> int:
+    """The footer only: a cut file or one without the documented columns is refused before any write."""
+    try:
+        parquet = pq.ParquetFile(folder / name)
+    except (pa.ArrowException, OSError) as exc:
+        raise ScanFolderError(_unreadable(name, exc)) from None
+    missing = set(COLUMNS[name]) - set(parquet.schema_arrow.names)
+    if missing:
+        raise ScanFolderError(_unreadable(name, _("no column %(names)s") % {"names": ", ".join(sorted(missing))}))
+    return parquet.metadata.num_rows
 
 
-def _by_record(findings: pa.Table) -> Iterator[dict[str, list[dict]]]:
-    """The findings of each record, by detector, in the order of the file (the sort is stable)."""
-    current, detectors = None, {}
-    for finding in _rows(findings.sort_by("record_id")):
-        if finding["record_id"] != current:
+def _unreadable(name: str, why) -> str:
+    return _("%(file)s is not a readable Parquet file of the scan format (%(why)s).") % {"file": name, "why": why}
+
+
+def _link_person(person: ScanPerson, findings: list[dict], reveal: bool, index) -> None:
+    """Keys, label and clear identity from the person's findings, record by record (sorted by record)."""
+    record, detectors = None, {}
+    for finding in [*findings, None]:
+        if finding is None or finding["record_id"] != record:
             if detectors:
-                yield detectors
-            current, detectors = finding["record_id"], {}
+                _link_record(person, detectors, reveal, index)
+            if finding is None:
+                break
+            record, detectors = finding["record_id"], {}
         detectors.setdefault(finding["detector"], []).append(finding)
-    if detectors:
-        yield detectors
+        if finding["detector"] in STRONG:
+            person.keys.add("s:" + finding["value_hash"])
 
 
-def _link_keys(persons: dict[str, ScanPerson], records: Iterable[dict[str, list[dict]]], reveal: bool,
-               index) -> None:
-    for detectors in records:
-        for found in detectors.values():
-            for finding in found:
-                if finding["person_id"] not in persons:
-                    raise ScanFolderError(
-                        _("findings.parquet names person %(id)s, absent from persons.parquet.")
-                        % {"id": finding["person_id"]}
-                    )
-                if finding["detector"] in STRONG:
-                    persons[finding["person_id"]].keys.add("s:" + finding["value_hash"])
-        person = persons[next(iter(detectors.values()))[0]["person_id"]]
-        _name_birth_keys(person, detectors)
-        if not person.label:
-            person.label = _label(detectors)
-        if reveal:
-            _clear_identity(person, detectors)
-            if index is not None:
-                _blind_keys(person, detectors, index)
+def _link_record(person: ScanPerson, detectors: dict, reveal: bool, index) -> None:
+    _name_birth_keys(person, detectors)
+    if not person.label:
+        person.label = _label(detectors)
+    if reveal:
+        _clear_identity(person, detectors)
+        if index is not None:
+            _blind_keys(person, detectors, index)
 
 
 def _first(detectors: dict, name: str, attribute: str) -> str | None:

@@ -7,6 +7,9 @@ C = "c/<uuid:crisis_id>/breaches/"
 B = C + "<uuid:breach_id>/"
 
 urlpatterns = [
+    # Every breach of the hospital, whatever the crisis (art. 33(5)): no crisis in the URL.
+    path("breaches/register/", file.hospital_register, name="hospital_register"),
+    path("breaches/register/print/", file.hospital_register_pdf, name="hospital_register_pdf"),
     path(C, file.breaches, name="list"),
     path(C + "new/", file.breach_new, name="new"),
     path(C + "register/", file.register, name="register"),
@@ -24,12 +27,15 @@ urlpatterns = [
     path(B + "cnil/<uuid:version_id>/print/", notify.version_pdf, name="version_pdf"),
     path(B + "public-notice/", notify.public_notice, name="public_notice"),
     path(B + "public-notice/print/", notify.public_notice_pdf, name="public_notice_pdf"),
+    path(B + "public-notice/publish/", notify.public_notice_publish, name="public_notice_publish"),
+    path(B + "public-notice/withdraw/", notify.public_notice_withdraw, name="public_notice_withdraw"),
     path(B + "persons/", people.person_list, name="persons"),
     path(B + "persons/reason/", people.reason, name="reason"),
     path(B + "persons/<uuid:person_id>/", people.person_detail, name="person"),
     path(B + "persons/<uuid:person_id>/letter/", people.person_letter, name="person_letter"),
-    path(B + "letters/print/", people.letters_pdf, name="letters_pdf"),
-    path(B + "letters/mailing.csv", people.letters_csv, name="letters_csv"),
+    path(B + "letters/new/", people.letter_run_new, name="letter_run_new"),
+    path(B + "letters/<uuid:run_id>/", people.letter_run, name="letter_run"),
+    path(B + "letters/<uuid:run_id>/<str:kind>/", people.letter_download, name="letter_download"),
     path(B + "letters/sent/", people.letters_sent, name="letters_sent"),
     path(B + "patient-file/", people.patient_file, name="patient_file"),
 ]

@@ -1,11 +1,16 @@
 """Demo data: a fictional hospital, “CHU de Démo”, a few hours into a ransomware attack with exfiltration.
 
 Passwords are generated at each run and printed by `garde demo`; none is written in the repository.
+The breach file is imported from a scan of a small synthetic dump (nobody in it is real), encrypted with a
+breach key the demo writes into the data directory when no key is configured.
 """
 
+import os
 import secrets
+import tempfile
 from datetime import timedelta
 from importlib import resources
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -13,9 +18,13 @@ from django.utils import timezone
 
 from garde import impact
 from garde.accounts.roles import Role
+from garde.breach import crypto, importer
+from garde.breach.models import Breach, Perimeter, ScanImport
 from garde.cell import journal, services
 from garde.cell.models import Action, Crisis, Decision, LogEntry, SitRep
 from garde.frontdesk.demo import load_frontdesk_demo
+from garde.scanner import ScanSettings, scan
+from garde.scanner.corpus import write_corpus
 from garde.systems import store
 from garde.systems.models import Scenario
 from garde.systems.scenarios import apply_to_crisis
@@ -23,6 +32,9 @@ from garde.systems.scenarios import apply_to_crisis
 DEMO_TITLE = "Rançongiciel — CHU de Démo"
 DEMO_MAP = resources.files("garde.impact") / "examples" / "chu_demo.yaml"
 DEMO_SCENARIO = "Coupure d'Internet"
+# Small enough for `garde demo` to stay quick (a few seconds of scanning), large enough for charts.
+DEMO_BREACH_PERSONS = 50
+DEMO_CORPUS_SEED = 2023
 
 DEMO_USERS = [
     ("directrice", "Claire", "Martin", Role.DIRECTOR),
@@ -71,8 +83,9 @@ def load_demo() -> dict[str, tuple[str, str]]:
     """Create (or refresh the passwords of) the demo; returns {username: (role label, password)}."""
     passwords: dict[str, str] = {}
     users = _users(passwords)
-    if not Crisis.objects.filter(title=DEMO_TITLE).exists():
-        _crisis(users)
+    crisis = Crisis.objects.filter(title=DEMO_TITLE).first() or _crisis(users)
+    if not crisis.breaches.exists():
+        _breach(crisis, users)
     return {username: (str(Role(role).label), passwords[username]) for username, _f, _l, role in DEMO_USERS}
 
 
@@ -130,6 +143,56 @@ def _map_and_board(crisis: Crisis, it_lead) -> None:
     loaded = store.load()
     scenario = Scenario.objects.get(name=DEMO_SCENARIO)
     apply_to_crisis(crisis, scenario, loaded, impact.simulate(loaded.map, scenario.actions), it_lead)
+
+
+def _breach_key() -> None:
+    """A key for the demo's encrypted names and addresses, unless the operator configured one. It goes into
+    the data directory (owner-only); a production key lives elsewhere, see docs/deploy.md."""
+    if os.environ.get("GARDE_BREACH_KEY") or os.environ.get("GARDE_BREACH_KEY_FILE"):
+        return
+    path = crypto.data_dir_key_file()
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as stream:
+        stream.write(secrets.token_urlsafe(32) + "\n")
+
+
+def _breach(crisis: Crisis, users: dict) -> Breach:
+    """The exfiltration of the June 2023 story: a scan of a synthetic dump imported, and the DPO's decision."""
+    _breach_key()
+    dpo = users[Role.DPO]
+    last = Breach.objects.order_by("-number").values_list("number", flat=True).first() or 0
+    breach = Breach.objects.create(
+        crisis=crisis, number=last + 1, title="Exfiltration du serveur de fichiers partagés", created_by=dpo,
+        t0=crisis.t0, started_at=crisis.t0 - timedelta(days=3), discovered_at=crisis.t0 + timedelta(minutes=70),
+        discovery="Revendication sur le site de fuite de l'attaquant, échantillon publié.",
+        systems="Serveur de fichiers partagés (exports de l'accueil, courriers, interfaces HL7).",
+        circumstances="Copie de partages réseau avant le chiffrement, par un compte de service compromis.",
+    )
+    journal.record(crisis, f"Dossier de violation {breach.number} ouvert : {breach.title}.",
+                   kind=LogEntry.Kind.FACT, author=dpo)
+    perimeter = Perimeter.objects.create(breach=breach, name="Serveur de fichiers partagés")
+    with tempfile.TemporaryDirectory(prefix="garde-demo-") as work:
+        work = Path(work)
+        write_corpus(work / "corpus", DEMO_BREACH_PERSONS, DEMO_CORPUS_SEED)
+        # Rules only (no spaCy model to load): the demo is about the breach file, not the scanner's recall.
+        scan([work / "corpus" / "dump"], work / "scan", ScanSettings(reveal=True, ner=False))
+        imported = importer.run(ScanImport.objects.create(
+            breach=breach, perimeter=perimeter, folder=str(work / "scan"), uploaded=True, created_by=dpo))
+    if imported.status != ScanImport.Status.DONE:
+        raise RuntimeError(f"demo breach import refused: {imported.error}")
+    breach.risk, breach.inform = Breach.Risk.HIGH, Breach.Inform.LETTERS
+    breach.risk_reasons = "Données de santé, NIR et coordonnées bancaires de patients exposés et revendiqués."
+    breach.consequences = "Hameçonnage ciblé, usurpation d'identité, prélèvements frauduleux."
+    breach.measures = "SI isolé d'Internet, comptes de service réinitialisés, plainte déposée, veille sur le site de fuite."
+    breach.contact = "Délégué à la protection des données, dpo@chu-demo.invalid, 02 99 00 00 00."
+    breach.risk_decided_by, breach.risk_decided_at = dpo, timezone.now()
+    breach.save()
+    journal.record(crisis, f"Dossier de violation {breach.number} — risque élevé ; personnes informées par courrier.",
+                   kind=LogEntry.Kind.DECISION, author=dpo)
+    return breach
 
 
 def _seq_of(crisis: Crisis, text_start: str) -> int:

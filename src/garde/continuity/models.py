@@ -94,3 +94,44 @@ class ServiceStatus(models.Model):
         if chosen:
             return chosen
         return "" if self.is_up else self.default_public_message
+
+
+class PublicNotice(models.Model):
+    """A text for the public status page that no service row carries, such as a breach's public notice.
+
+    It is shown from `published_at` until it is withdrawn; a withdrawn notice is kept, with who withdrew it
+    and when, because what the public was told is part of the crisis's evidence. `source` names what the text
+    came from (e.g. a breach file) so that its page can find it again; it is never shown to the public.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    crisis = models.ForeignKey(Crisis, on_delete=models.PROTECT, related_name="public_notices")
+    source = models.CharField(_("source"), max_length=100, db_index=True)
+    title_fr = models.CharField(_("title (French)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    body_fr = models.TextField(_("text (French)"))
+    body_en = models.TextField(_("text (English)"), blank=True)
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-published_at"]
+        verbose_name = _("public notice")
+        verbose_name_plural = _("public notices")
+
+    def __str__(self):
+        return self.title_fr
+
+    @property
+    def is_live(self) -> bool:
+        return self.withdrawn_at is None
+
+    def title(self, lang: str) -> str:
+        return (self.title_en if lang == "en" else "") or self.title_fr
+
+    def body(self, lang: str) -> str:
+        return (self.body_en if lang == "en" else "") or self.body_fr

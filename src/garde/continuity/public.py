@@ -1,4 +1,4 @@
-"""What the public may see: public services, their state and public message, nothing else.
+"""What the public may see: public services, their state and public message, published notices, nothing else.
 
 The same snapshot feeds the public page and the Statuspage-compatible API. It is cached, because in a
 crisis patients, partners and monitors reload it constantly; a board change makes the cache stale at
@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from garde.cell.models import Crisis
-from garde.continuity.models import ServiceStatus
+from garde.continuity.models import PublicNotice, ServiceStatus
 from garde.continuity.services import PUBLIC_VERSION_KEY
 from garde.lib.hashing import sha256_bytes
 
@@ -48,10 +48,19 @@ class Incident:
 
 
 @dataclass(frozen=True)
+class Notice:
+    id: str
+    title: str
+    body: str
+    published_at: datetime
+
+
+@dataclass(frozen=True)
 class Snapshot:
     components: tuple[Component, ...]
     incidents: tuple[Incident, ...]
     updated_at: datetime
+    notices: tuple[Notice, ...] = ()
 
     @property
     def indicator(self) -> str:
@@ -126,5 +135,14 @@ def _build(lang: str) -> Snapshot:
             impact="major" if any(r.state == ServiceStatus.State.DOWN for r in affected) else "minor",
         ))
     incidents.sort(key=lambda i: i.started_at, reverse=True)
-    updated = max([c.updated_at for c in components if c.updated_at] or [now])
-    return Snapshot(components=tuple(components), incidents=tuple(incidents), updated_at=updated)
+    notices = tuple(_notices(lang))
+    updated = max([c.updated_at for c in components if c.updated_at] + [n.published_at for n in notices] or [now])
+    return Snapshot(components=tuple(components), incidents=tuple(incidents), updated_at=updated, notices=notices)
+
+
+def _notices(lang: str):
+    """Notices shown until withdrawn, whatever the crisis's phase: taking one down is a decision of its own.
+    Only the title and the text go out; the crisis and the source stay inside."""
+    for notice in PublicNotice.objects.filter(withdrawn_at__isnull=True).order_by("-published_at"):
+        yield Notice(id=sha256_bytes(f"notice:{notice.pk}".encode())[:16], title=notice.title(lang),
+                     body=notice.body(lang), published_at=notice.published_at)

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from garde import impact
 from garde.cell import journal
 from garde.cell.models import Crisis, LogEntry
-from garde.continuity.models import ServiceStatus
+from garde.continuity.models import PublicNotice, ServiceStatus
 
 STATE_OF = {
     impact.State.UP: ServiceStatus.State.UP,
@@ -136,3 +136,36 @@ def set_status(row: ServiceStatus, *, state: str, note: str, messages: dict, use
         journal.record(row.crisis, text, kind=kind, author=user)
     public_changed()
     return True
+
+
+@transaction.atomic
+def publish_notice(crisis: Crisis, *, source: str, title_fr: str, title_en: str, body_fr: str, body_en: str,
+                   user) -> PublicNotice:
+    """Put a text on the public status page; a notice of the same source still shown is replaced by it."""
+    for previous in PublicNotice.objects.select_for_update().filter(source=source, withdrawn_at__isnull=True):
+        previous.withdrawn_at, previous.withdrawn_by = timezone.now(), user
+        previous.save(update_fields=["withdrawn_at", "withdrawn_by"])
+    notice = PublicNotice.objects.create(crisis=crisis, source=source, title_fr=title_fr, title_en=title_en,
+                                         body_fr=body_fr, body_en=body_en, published_by=user)
+    journal.record(crisis, _("Public status page: notice “%(title)s” published.") % {"title": title_fr}
+                   + "\n" + body_fr, kind=LogEntry.Kind.COMMUNICATION, author=user)
+    public_changed()
+    return notice
+
+
+@transaction.atomic
+def withdraw_notice(notice: PublicNotice, user) -> bool:
+    """Take a notice off the public status page; returns False when it was already withdrawn."""
+    notice = PublicNotice.objects.select_for_update().get(pk=notice.pk)
+    if not notice.is_live:
+        return False
+    notice.withdrawn_at, notice.withdrawn_by = timezone.now(), user
+    notice.save(update_fields=["withdrawn_at", "withdrawn_by"])
+    journal.record(notice.crisis, _("Public status page: notice “%(title)s” withdrawn.") % {"title": notice.title_fr},
+                   kind=LogEntry.Kind.COMMUNICATION, author=user)
+    public_changed()
+    return True
+
+
+def live_notice(source: str) -> PublicNotice | None:
+    return PublicNotice.objects.filter(source=source, withdrawn_at__isnull=True).first()

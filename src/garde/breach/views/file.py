@@ -1,26 +1,31 @@
 """The breach file itself: creation, counts by category and perimeter, scan imports, risk, register."""
 
 import os
+from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from garde.accounts.models import record_access
 from garde.accounts.roles import Capability as C
+from garde.accounts.roles import Role, role_can
 from garde.breach import stats
 from garde.breach.forms import BreachForm, ImportForm, RiskForm
-from garde.breach.models import Breach, Perimeter, ScanImport
+from garde.breach.models import CATEGORIES, Breach, Perimeter, ScanImport
 from garde.breach.scanfolder import FILES
 from garde.breach.tasks import import_scan
 from garde.breach.views.access import breach_view
 from garde.cell import journal
 from garde.cell.access import can, crisis_view
-from garde.cell.models import LogEntry
+from garde.cell.models import LogEntry, Membership
 from garde.lib.env import env_str
 from garde.printing import pdf_response
 
@@ -28,7 +33,8 @@ from garde.printing import pdf_response
 @crisis_view(C.VIEW_BREACH)
 def breaches(request, crisis):
     items = Breach.objects.filter(crisis=crisis)
-    return render(request, "breach/list.html", {"crisis": crisis, "breaches": items})
+    return render(request, "breach/list.html", {"crisis": crisis, "breaches": items,
+                                                "may_see_hospital_register": may_see_hospital_register(request.user)})
 
 
 @crisis_view(C.MANAGE_BREACH)
@@ -158,17 +164,65 @@ def risk(request, crisis, breach):
 
 @crisis_view(C.VIEW_BREACH)
 def register(request, crisis):
-    return render(request, "breach/register.html", {"crisis": crisis, "breaches": _register_rows(crisis)})
+    return render(request, "breach/register.html", {"crisis": crisis, "breaches": register_rows(crisis)})
 
 
 @crisis_view(C.VIEW_BREACH)
 def register_pdf(request, crisis):
-    return pdf_response("breach/print/register.html", {"crisis": crisis, "breaches": _register_rows(crisis)},
+    return pdf_response("breach/print/register.html", {"crisis": crisis, "breaches": register_rows(crisis)},
                         "registre-violations.pdf", request)
 
 
-def _register_rows(crisis):
+def may_see_hospital_register(user) -> bool:
+    """Superusers, and whoever holds view_breach_register in at least one crisis."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    roles = [role for role in Role if role_can(role, C.VIEW_BREACH_REGISTER)]
+    return Membership.objects.filter(user=user, role__in=roles).exists()
+
+
+def hospital_register_view(view):
+    """The register of every crisis: no crisis in the URL, so the check is on the user's memberships; every
+    look is written to the access log."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request):
+        if not may_see_hospital_register(request.user):
+            raise PermissionDenied
+        record_access(request.user, f"breach_{view.__name__}", "hospital-wide breach register")
+        return view(request)
+
+    wrapper.capability = C.VIEW_BREACH_REGISTER
+    return wrapper
+
+
+@hospital_register_view
+def hospital_register(request):
+    return render(request, "breach/register.html", {"breaches": register_rows(), "hospital_wide": True})
+
+
+@hospital_register_view
+def hospital_register_pdf(request):
+    return pdf_response("breach/print/register.html", {"breaches": register_rows(), "hospital_wide": True},
+                        "registre-violations-etablissement.pdf", request)
+
+
+def register_rows(crisis=None) -> list[dict]:
+    """The register (art. 33(5)): what each breach was and what was done, for one crisis or the whole
+    hospital; counts only, never a person."""
+    breaches = Breach.objects.select_related("crisis").prefetch_related("notifications", "perimeters")
+    if crisis is not None:
+        breaches = breaches.filter(crisis=crisis)
     rows = []
-    for breach in Breach.objects.filter(crisis=crisis).prefetch_related("notifications", "perimeters"):
-        rows.append({"breach": breach, "total": stats.total(breach), "notifications": list(breach.notifications.all())})
+    for breach in breaches:
+        total = stats.total(breach)
+        categories = [{"label": stats.CATEGORY_LABELS[c], "persons": total.persons_by_category[c],
+                       "records": total.records_by_category[c]}
+                      for c in CATEGORIES if total.persons_by_category[c] or total.records_by_category[c]]
+        rows.append({"breach": breach, "total": total, "categories": categories,
+                     "perimeters": [p.name for p in breach.perimeters.all()],
+                     "notifications": list(breach.notifications.all())})
     return rows

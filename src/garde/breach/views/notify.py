@@ -17,6 +17,8 @@ from garde.cell import journal
 from garde.cell.access import can
 from garde.cell.drafts import CNIL_FIELDS
 from garde.cell.models import LogEntry
+from garde.continuity import services as continuity
+from garde.continuity.forms import PublishNoticeForm
 from garde.printing import pdf_response
 
 
@@ -126,8 +128,43 @@ def public_notice(request, crisis, breach):
                            kind=LogEntry.Kind.COMMUNICATION, author=request.user)
             messages.success(request, _("Public notice saved."))
             return redirect("breach:public_notice", crisis.pk, breach.pk)
-    return render(request, "breach/public_notice.html",
-                  {"crisis": crisis, "breach": breach, "form": form, "may_manage": may_manage})
+    return render(request, "breach/public_notice.html", {
+        "crisis": crisis, "breach": breach, "form": form, "may_manage": may_manage,
+        "may_publish": can(request, C.PUBLISH_BREACH_NOTICE), "published": continuity.live_notice(_source(breach)),
+        "publish_form": PublishNoticeForm(),
+    })
+
+
+def _source(breach) -> str:
+    return f"breach:{breach.pk}"
+
+
+@require_POST
+@breach_view(C.PUBLISH_BREACH_NOTICE)
+def public_notice_publish(request, crisis, breach):
+    """Put the saved notice on the public status page: the French text is the one the DPO or director saved."""
+    form = PublishNoticeForm(request.POST)
+    if not breach.public_notice.strip():
+        messages.error(request, _("Save the public notice first: the status page shows the saved text."))
+    elif not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        data = form.cleaned_data
+        continuity.publish_notice(crisis, source=_source(breach), title_fr=data["title_fr"], title_en=data["title_en"],
+                                  body_fr=breach.public_notice, body_en=data["body_en"], user=request.user)
+        messages.success(request, _("The public notice is on the public status page."))
+    return redirect("breach:public_notice", crisis.pk, breach.pk)
+
+
+@require_POST
+@breach_view(C.PUBLISH_BREACH_NOTICE)
+def public_notice_withdraw(request, crisis, breach):
+    notice = continuity.live_notice(_source(breach))
+    if notice is not None and continuity.withdraw_notice(notice, request.user):
+        messages.success(request, _("The public notice was withdrawn from the public status page."))
+    return redirect("breach:public_notice", crisis.pk, breach.pk)
 
 
 @breach_view(C.VIEW_BREACH)

@@ -83,6 +83,24 @@ def _incident(i: public.Incident, snapshot) -> dict:
     }
 
 
+def _notice_incident(n: public.Notice) -> dict:
+    """A published notice in Statuspage's words: an informational incident (impact none) touching no service."""
+    moment = _iso(n.published_at)
+    return {
+        "id": n.id, "name": n.title, "status": "identified", "impact": "none", "created_at": moment,
+        "updated_at": moment, "started_at": moment, "monitoring_at": None, "resolved_at": None, "shortlink": None,
+        "page_id": PAGE_ID, "components": [],
+        "incident_updates": [{
+            "id": f"{n.id}-1", "incident_id": n.id, "status": "identified", "body": n.body, "created_at": moment,
+            "updated_at": moment, "display_at": moment, "affected_components": [],
+        }],
+    }
+
+
+def _incidents(snapshot) -> list[dict]:
+    return [_incident(i, snapshot) for i in snapshot.incidents] + [_notice_incident(n) for n in snapshot.notices]
+
+
 def _api(request, build):
     language = _lang(request)
     with translation.override(language):
@@ -99,7 +117,7 @@ def api_summary(request):
     return _api(request, lambda s: {
         "page": _page(request, s), "status": _status(s),
         "components": [_component(c, s) for c in s.components],
-        "incidents": [_incident(i, s) for i in s.incidents], "scheduled_maintenances": [],
+        "incidents": _incidents(s), "scheduled_maintenances": [],
     })
 
 
@@ -115,9 +133,9 @@ def api_components(request):
 
 @require_GET
 def api_incidents(request):
-    return _api(request, lambda s: {"page": _page(request, s), "incidents": [_incident(i, s) for i in s.incidents]})
+    return _api(request, lambda s: {"page": _page(request, s), "incidents": _incidents(s)})
 
 
 @require_GET
 def api_unresolved(request):
-    return _api(request, lambda s: {"page": _page(request, s), "incidents": [_incident(i, s) for i in s.incidents]})
+    return _api(request, lambda s: {"page": _page(request, s), "incidents": _incidents(s)})
