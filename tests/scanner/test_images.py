@@ -100,3 +100,15 @@ def test_it_records_a_truncated_image_as_an_error_and_goes_on(tmp_path):
     result = scan([tmp_path / "dump"], tmp_path / "out", ScanSettings(jobs=0))
     assert result.summary["files"]["errors"] == 1
     assert result.summary["categories"]["national_identifier"]["findings"] >= 1
+
+
+def test_it_refuses_a_truncated_image_even_after_weasyprint_is_imported(tmp_path):
+    import weasyprint  # noqa: F401  (it sets Pillow's LOAD_TRUNCATED_IMAGES for its own process)
+    from PIL import ImageFile
+
+    path = tmp_path / "cut.png"
+    scanned_letter()[0].save(path)
+    path.write_bytes(path.read_bytes()[:400])
+    with pytest.raises(images_module.ExtractionError, match="not a readable image"):
+        produce(path)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # WeasyPrint's setting is given back

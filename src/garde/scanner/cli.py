@@ -35,9 +35,14 @@ def scan_command(
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted scan in the same output folder.")] = False,
     reveal: Annotated[bool, typer.Option("--reveal", help="Also store clear values (recorded in the manifest).")] = False,
     file_timeout: Annotated[float, typer.Option("--file-timeout", help="Seconds allowed per file.")] = 600.0,
+    no_ner: Annotated[bool, typer.Option("--no-ner", help="Names in free text from rules only, without spaCy NER (faster).")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="local (worker processes here) or dask (a Dask cluster).")] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786); without it --engine dask starts a local cluster of --jobs workers.")
+    ] = None,
 ) -> None:
     """Scan a leaked dump and write findings, persons and a summary to --out."""
-    settings = ScanSettings(jobs=jobs, reveal=reveal, resume=resume)
+    settings = ScanSettings(jobs=jobs, reveal=reveal, resume=resume, engine=engine, scheduler=scheduler, ner=not no_ner)
     settings.limits.file_seconds = file_timeout
     bar = Progress(
         TextColumn("[bold]{task.description}"),
@@ -55,6 +60,8 @@ def scan_command(
     def progress(event: str, **info) -> None:
         if event == "start":
             bar.update(task, total=info["total"])
+            if info.get("engine") == "dask":
+                bar.update(task, description=f"Scanning on Dask ({info['workers']} workers at {info['scheduler']})")
         elif event == "advance":
             bar.advance(task, info["size"])
         elif event == "file":

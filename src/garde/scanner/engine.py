@@ -1,5 +1,10 @@
-"""The local engine: walk the inputs, scan each distinct file once (in worker processes), link
-records into persons and write the report. Progress is reported through a callback."""
+"""The scan: walk the inputs, scan each distinct file once, link records into persons and write the
+report. Progress is reported through a callback.
+
+Engines differ only in how the distinct files are scanned: an executor hands out a pool (`free`,
+`busy`, `submit`, `collect`, `close`) that takes tasks and gives back outcomes. "local": worker
+processes of this machine (`worker.Pool`); "dask": a Dask cluster (`dask_engine`). Everything else
+(walk, duplicates, --resume, progress, report) is here, the same for both."""
 
 import json
 import shutil
@@ -9,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
-from garde.scanner.detect import prefilter
+from garde.scanner.detect import ner, prefilter
 from garde.scanner.mask import load_key
 from garde.scanner.model import ScanSettings
 from garde.scanner.report import write_report
@@ -34,6 +40,55 @@ class ScanResult:
 
 
 Progress = Callable[..., None]
+ENGINES = ("local", "dask")
+
+
+class TaskPool(Protocol):
+    """Scans tasks and hands back their outcomes; never raises for a bad file."""
+
+    def free(self) -> bool: ...
+    def busy(self) -> bool: ...
+    def submit(self, task: Task) -> None: ...
+    def collect(self, timeout: float = 0.2) -> list[tuple[Task, dict]]: ...
+    def close(self) -> None: ...
+
+
+class Executor(Protocol):
+    in_process: bool  # files are scanned in this process: no time or memory limit
+
+    def check(self, inputs: list[Path], out: Path) -> None: ...
+    def describe(self) -> dict: ...
+    def pool(self, config: Config) -> TaskPool: ...
+    def close(self) -> None: ...
+
+
+class LocalExecutor:
+    """Worker processes of this machine, started per scan by `Pool` (none with --jobs 0)."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.in_process = jobs == 0
+
+    def check(self, inputs: list[Path], out: Path) -> None:
+        pass
+
+    def describe(self) -> dict:
+        return {"engine": "local", "workers": self.jobs}
+
+    def pool(self, config: Config) -> Pool:
+        return Pool(self.jobs, config)
+
+    def close(self) -> None:
+        pass
+
+
+def open_executor(settings: ScanSettings) -> Executor:
+    """Starts or reaches what scans the files; a ScanInputError (naming the address) if it cannot."""
+    if settings.engine == "dask":
+        from garde.scanner.dask_engine import DaskExecutor
+
+        return DaskExecutor.open(settings.jobs, settings.scheduler)
+    return LocalExecutor(settings.jobs)
 
 
 def _check_inputs(paths: list[Path], out: Path, settings: ScanSettings) -> list[Path]:
@@ -53,6 +108,12 @@ def _check_inputs(paths: list[Path], out: Path, settings: ScanSettings) -> list[
         raise ScanInputError(f"output folder {out} is not empty: use --resume to continue a scan, or another folder")
     if settings.jobs < 0:
         raise ScanInputError("--jobs must be 0 (in this process) or more")
+    if settings.engine not in ENGINES:
+        raise ScanInputError(f"unknown engine {settings.engine!r}: use --engine local or --engine dask")
+    if settings.scheduler and settings.engine != "dask":
+        raise ScanInputError(f"--scheduler {settings.scheduler} needs --engine dask")
+    if settings.engine == "dask" and not settings.scheduler and settings.jobs < 1:
+        raise ScanInputError("--engine dask without --scheduler starts a local Dask cluster of --jobs workers: --jobs must be 1 or more")
     return inputs
 
 
@@ -62,8 +123,17 @@ def scan(paths: list[Path], out: Path, settings: ScanSettings | None = None, pro
     inputs = _check_inputs([Path(p) for p in paths], Path(out), settings)
     out = Path(out)
     started, clock = datetime.now(UTC), time.monotonic()
+    executor = open_executor(settings)  # before anything is written: a bad engine leaves no output
+    try:
+        executor.check(inputs, out)
+        return _scan(inputs, out, settings, progress, executor, started, clock)
+    finally:
+        executor.close()
+
+
+def _scan(inputs, out: Path, settings: ScanSettings, progress: Progress, executor: Executor, started, clock) -> ScanResult:
     out.mkdir(parents=True, exist_ok=True)
-    state = {"inputs": [str(p) for p in inputs], "reveal": settings.reveal, "min_confidence": settings.min_confidence}
+    state = {"inputs": [str(p) for p in inputs], "reveal": settings.reveal, "min_confidence": settings.min_confidence, "ner": settings.ner}
     state_path = out / STATE_FILE
     if settings.resume and state_path.exists() and json.loads(state_path.read_text()) != state:
         raise ScanInputError(f"--resume: {out} holds a scan of other inputs or settings; use another output folder")
@@ -77,30 +147,33 @@ def scan(paths: list[Path], out: Path, settings: ScanSettings | None = None, pro
     except ValueError as error:
         raise ScanInputError(str(error)) from None
     limits = settings.limits
-    config = Config(
-        str(parts), str(work), key, settings.reveal, settings.min_confidence, limits.file_seconds, limits.file_memory,
-        prefilter.serialized() if settings.jobs > 0 else None,
+    config = Config(  # absolute paths: Dask workers do not share this process's working directory
+        str(parts.resolve()), str(work.resolve()), key, settings.reveal, settings.min_confidence, limits.file_seconds,
+        limits.file_memory, None if executor.in_process else prefilter.serialized(), ner=settings.ner,
     )
-    run = _Run(inputs, work, parts, config, settings, progress)
-    progress("start", total=input_size(inputs))
-    pool = Pool(settings.jobs, config)
+    run = _Run(inputs, work.resolve(), parts, config, settings, progress)
+    progress("start", total=input_size(inputs), **executor.describe())
+    pool = executor.pool(config)
+    ner_before = ner.enabled()  # --jobs 0 scans in this process: leave NER as it was found
     try:
         run.loop(pool)
     finally:
         pool.close()
+        ner.configure(ner_before)
     progress("report")
+    occurrences, first_path, issues = run.ordered()
     summary, manifest = write_report(
         out,
         parts,
-        run.occurrences,
-        run.first_path,
+        occurrences,
+        first_path,
         run.outcomes,
-        run.issues,
+        issues,
         {
             "started": started.isoformat(timespec="seconds"),
             "duration_s": round(time.monotonic() - clock, 3),
             "inputs": [str(p) for p in inputs],
-            "settings": {**{k: v for k, v in asdict(settings).items() if k != "limits"}, "limits": asdict(limits)},
+            "settings": {**{k: v for k, v in asdict(settings).items() if k != "limits"}, "limits": asdict(limits), "ner": ner.status(settings.ner)},
             "key": key,
             "key_source": key_source,
         },
@@ -120,28 +193,50 @@ class _Run:
         self.first_path: dict[str, str] = {}
         self.outcomes: dict[str, dict] = {}
         self.issues: list[dict] = []
-        self.items: dict[str, Item] = {}
+        self.items: dict[str, tuple[Item, tuple]] = {}  # in flight, with their walk keys
+        self.occurrence_keys: list[tuple] = []  # walk keys: see _Source
+        self.issue_keys: list[tuple] = []
 
-    def loop(self, pool: Pool) -> None:
-        sources = deque([self.walker.walk(self.inputs)])
+    def loop(self, pool: TaskPool) -> None:
+        sources = deque([_Source((), self.walker.walk(self.inputs))])
         while sources or pool.busy():
             while sources and pool.free():
                 try:
-                    event = next(sources[0])
+                    key, event = sources[0].next()
                 except StopIteration:
                     sources.popleft()
                     continue
-                self._event(event, pool)
+                self._event(event, key, pool)
             for task, outcome in pool.collect():
                 self._done(task, outcome, sources)
 
-    def _event(self, event: Issue | Item, pool: Pool) -> None:
+    def ordered(self) -> tuple[list[dict], dict[str, str], list[dict]]:
+        """Occurrences, first paths and issues in walk order, as if the files had been scanned one
+        after the other: attachments (found when their file's scan ends) right after their file,
+        whatever the engine and --jobs. The first occurrence of a content is the scanned one."""
+        occurrences = [self.occurrences[i] for i in sorted(range(len(self.occurrences)), key=self.occurrence_keys.__getitem__)]
+        first_path: dict[str, str] = {}
+        for occurrence in occurrences:
+            if occurrence["status"] not in ("scanned", "duplicate"):
+                continue
+            if occurrence["sha256"] in first_path:
+                occurrence.update(status="duplicate", duplicate_of=first_path[occurrence["sha256"]])
+            else:
+                first_path[occurrence["sha256"]] = occurrence["path"]
+                occurrence["status"] = "scanned"
+                occurrence.pop("duplicate_of", None)
+        issues = [self.issues[i] for i in sorted(range(len(self.issues)), key=self.issue_keys.__getitem__)]
+        return occurrences, first_path, issues
+
+    def _event(self, event: Issue | Item, key: tuple, pool: TaskPool) -> None:
         if isinstance(event, Issue):
             self.issues.append({"path": event.logical, "kind": event.kind, "reason": event.reason})
+            self.issue_keys.append(key)
             self.progress("issue", issue=event)
             return
         occurrence = {"path": event.logical, "sha256": event.sha256, "size": event.size, "depth": event.depth}
         self.occurrences.append(occurrence)
+        self.occurrence_keys.append(key)
         if event.container:
             occurrence.update(type=f"archive/{event.container}", status="opened")
             self._advance(event)
@@ -164,11 +259,11 @@ class _Run:
                 self._advance(event)
                 self.progress("file", path=event.logical, size=event.size, findings=outcome["findings"])
                 return
-        self.items[event.sha256] = event
+        self.items[event.sha256] = (event, key)
         pool.submit(Task(str(event.path), event.logical, event.sha256))
 
     def _done(self, task: Task, outcome: dict, sources: deque) -> None:
-        item = self.items.pop(task.sha256)
+        item, key = self.items.pop(task.sha256)
         if not part_path(self.parts, task.sha256).exists():
             _write_part(self.config, task.sha256, [], [], outcome)  # so --resume does not retry a killer file
         self.outcomes[task.sha256] = outcome
@@ -176,7 +271,7 @@ class _Run:
         self._advance(item)
         self.progress("file", path=item.logical, size=item.size, findings=outcome["findings"], error=outcome.get("error"))
         if outcome.get("children"):
-            sources.appendleft(self._children(item, outcome["children"]))
+            sources.appendleft(_Source(key, self._children(item, outcome["children"])))
 
     def _children(self, parent: Item, children: list):
         for name, path in children:
@@ -197,4 +292,18 @@ class _Run:
             self.progress("advance", size=item.size)
 
 
-__all__ = ["ScanInputError", "ScanResult", "failed_outcome", "scan"]
+class _Source:
+    """Events of the walk, or of the attachments of one file. Each event gets a key that sorts in
+    walk order: (3,) for the third event of the walk, (3, 1) for the first attachment of that file,
+    before (4,) however late that file's scan ended."""
+
+    def __init__(self, prefix: tuple, events):
+        self.prefix, self.events, self.count = prefix, events, 0
+
+    def next(self) -> tuple[tuple, Issue | Item]:
+        event = next(self.events)
+        self.count += 1
+        return (*self.prefix, self.count), event
+
+
+__all__ = ["ENGINES", "ScanInputError", "ScanResult", "failed_outcome", "open_executor", "scan"]

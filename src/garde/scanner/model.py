@@ -72,3 +72,6 @@ class ScanSettings:
     resume: bool = False
     min_confidence: float = 0.5
     limits: Limits = field(default_factory=Limits)
+    ner: bool = True  # person names in free text with spaCy NER as well as rules (rules alone if spaCy is missing)
+    engine: str = "local"  # "local": worker processes of this machine; "dask": a Dask cluster
+    scheduler: str | None = None  # dask: address of an existing scheduler; None starts a LocalCluster of `jobs` workers

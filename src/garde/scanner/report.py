@@ -45,6 +45,7 @@ PERSONS_SCHEMA = pa.schema(
         ("categories", pa.list_(pa.string())),
         ("detectors", pa.list_(pa.string())),
         ("linked_on", pa.list_(pa.string())),
+        ("match_probability", pa.float64()),
         ("lower_bound_group", pa.string()),
         ("locations", pa.list_(pa.string())),
         ("record_ids", pa.list_(pa.string())),
@@ -89,7 +90,8 @@ def write_report(out: Path, parts: Path, occurrences, first_path, outcomes, issu
             records.append(row)
         if part[2].num_rows:
             with_findings.add(sha256)  # read again below, one file at a time: memory stays bounded
-    persons_rows, person_of, counts = _persons(records, first_path, paths_of)
+    persons_rows, person_of, counts, linkage = _persons(records, first_path, paths_of)
+    run = {**run, "linkage": linkage}
 
     findings_per_content: Counter = Counter()
     category_findings, category_distinct, detector_findings = Counter(), Counter(), Counter()
@@ -203,7 +205,7 @@ def write_report(out: Path, parts: Path, occurrences, first_path, outcomes, issu
     return summary, manifest
 
 
-def _persons(records: list[dict], first_path: dict, paths_of: dict) -> tuple[list[dict], dict, dict]:
+def _persons(records: list[dict], first_path: dict, paths_of: dict) -> tuple[list[dict], dict, dict, dict]:
     person_records = [r for r in records if r["identifies"]]
     result = link(person_records)
     lower_ids = {root: person_id([person_records[i]["record_id"] for i in members]) for root, members in group(result.lower).items()}
@@ -228,6 +230,7 @@ def _persons(records: list[dict], first_path: dict, paths_of: dict) -> tuple[lis
                 "categories": sorted({c for i in members for c in person_records[i]["categories"]}),
                 "detectors": sorted({d for i in members for d in person_records[i]["detectors"]}),
                 "linked_on": sorted({reason for i in members for reason in result.linked_on[i]}),
+                "match_probability": min((p for i in members if (p := result.probability[i]) is not None), default=None),
                 "lower_bound_group": lower_ids[result.lower[root]],
                 "locations": locations,
                 "record_ids": ids,
@@ -235,7 +238,7 @@ def _persons(records: list[dict], first_path: dict, paths_of: dict) -> tuple[lis
         )
     rows.sort(key=lambda row: row["person_id"])
     counts = {"lower": result.lower_count, "best": result.best_count, "upper": result.upper}
-    return rows, person_of, counts
+    return rows, person_of, counts, result.info
 
 
 def _write_json(path: Path, value) -> None:
@@ -261,7 +264,10 @@ def _manifest(out: Path, run: dict, errors: list, summary: dict) -> dict:
         "versions": {
             "garde": _version("garde"),
             "python": platform.python_version(),
-            **{name: _version(name) for name in ("python-stdnum", "phonenumbers", "pyarrow", "charset-normalizer", "python-calamine", "py7zr")},
+            **{
+                name: _version(name)
+                for name in ("python-stdnum", "phonenumbers", "pyarrow", "charset-normalizer", "python-calamine", "py7zr", "splink", "duckdb")
+            },
         },
         "started": run["started"],
         "duration_s": run["duration_s"],
@@ -272,6 +278,7 @@ def _manifest(out: Path, run: dict, errors: list, summary: dict) -> dict:
         "detectors": [d.name for d in DETECTORS],
         "extractors": [e.name for e in REGISTRY],
         "persons": summary["persons"],
+        "linkage": run["linkage"],
         "errors": errors,
         "outputs": {name: _sha256(out / name) for name in outputs},
     }

@@ -3,7 +3,9 @@ content hash. Runs in worker processes with a time and memory limit, or in-proce
 
 import json
 import multiprocessing
+import os
 import resource
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -12,9 +14,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from garde.scanner.detect import by_name, detect_records, prefilter
-from garde.scanner.detect.validators import normalize_name
+from garde.scanner.detect import by_name, detect_records, ner, prefilter
 from garde.scanner.extract import ExtractionError, Source, choose
+from garde.scanner.linkfeatures import link_fields
 from garde.scanner.mask import keyed_hash, mask
 from garde.scanner.model import Child, Finding, Note, Record
 
@@ -55,6 +57,7 @@ class Config:
     file_seconds: float
     file_memory: int
     prefilter: bytes | None = None  # the compiled hyperscan database, compiled once by the parent
+    ner: bool = False  # spaCy NER on free text (ScanSettings.ner); the model loads once per process
 
 
 def part_path(parts_dir: Path, sha256: str) -> Path:
@@ -74,37 +77,15 @@ def read_part(path: Path) -> tuple[dict, list[dict], pa.Table] | None:
         return None
 
 
-def record_keys(findings: list[Finding], key: bytes) -> tuple[list[str], str | None, list[str]]:
-    """Link keys of a record: strong (NIR/INS, IPP), name + birth date, weak (contact, bank, name alone)."""
-    strong, weak = set(), set()
-    for finding in findings:
-        link = by_name(finding.detector).link
-        if link == "strong":
-            strong.add(keyed_hash(key, finding.detector, finding.normalized))
-        elif link == "weak":
-            weak.add(keyed_hash(key, finding.detector, finding.normalized))
-    last = next((f.normalized for f in findings if f.detector == "last_name"), None)
-    first = next((f.normalized for f in findings if f.detector == "first_name"), None)
-    births = [f for f in findings if f.detector == "birth_date"]
-    name = f"{last} {first}" if last and first else None
-    if name is None:
-        names = [f for f in findings if f.detector == "person_name"]
-        if names and births:
-            before = [f for f in names if f.field == births[0].field and f.start < births[0].start]
-            name = (before[-1] if before else names[0]).normalized
-        elif len(names) == 1:
-            name = names[0].normalized
-    name_birth = None
-    if name:
-        tokens = " ".join(sorted(normalize_name(name).split()))  # swapped first and last names match
-        weak.add(keyed_hash(key, "name", tokens))
-        if births:
-            name_birth = keyed_hash(key, "name_birth", f"{tokens}|{births[0].normalized}")
-    return sorted(strong), name_birth, sorted(weak)
+def record_keys(findings: list[Finding], key: bytes) -> dict:
+    """Link fields of a record, merged into its record row: strong keys (NIR/INS, IPP), name + birth
+    date key, weak keys, and the keyed-hash features of the probabilistic linkage (linkfeatures.py)."""
+    return link_fields(findings, key)
 
 
 def process_file(task: Task, config: Config) -> dict:
     started = time.monotonic()
+    ner.configure(config.ner)
     outcome = {"sha256": task.sha256, "extractor": None, "records": 0, "findings": 0, "children": [], "error": None}
     source = Source(Path(task.path), task.logical)
     chosen = choose(source)
@@ -190,7 +171,6 @@ def _add_record(
                 "end": finding.end,
             }
         )
-    strong, name_birth, weak = record_keys(findings, config.key)
     record_rows.append(
         {
             "record_id": record_id,
@@ -198,9 +178,7 @@ def _add_record(
             "identifies": any(by_name(f.detector).identifies for f in findings),
             "categories": sorted({f.category for f in findings}),
             "detectors": sorted({f.detector for f in findings}),
-            "strong_keys": strong,
-            "name_birth_key": name_birth,
-            "weak_keys": weak,
+            **record_keys(findings, config.key),
         }
     )
 
@@ -223,13 +201,24 @@ def failed_outcome(sha256: str, reason: str) -> dict:
 # -- process isolation ----------------------------------------------------------------------------
 
 
+def _orphan_watch(parent: int) -> None:
+    """The parent enforces the time limit: if it dies (kill -9, a Dask worker killed), stop at once
+    rather than scan on unlimited."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
 def _worker_main(connection, config: Config) -> None:
     try:
         resource.setrlimit(resource.RLIMIT_AS, (config.file_memory, config.file_memory))
     except (ValueError, OSError):
         pass
+    threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True).start()
     prefilter.load(config.prefilter)
     prefilter.available()  # (compiles the database if it was not handed over) before the clock starts
+    ner.configure(config.ner)
+    ner.model()  # the spaCy model too, when NER is on (3 s): not counted in the first file's time
     connection.send("ready")  # the time limit counts from here, not from the interpreter start-up
     while True:
         try:

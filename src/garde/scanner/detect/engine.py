@@ -12,9 +12,9 @@ Two paths give the same findings:
 import re
 from functools import cache
 
-from garde.scanner.detect import prefilter
+from garde.scanner.detect import ner, prefilter
 from garde.scanner.detect.columns import meaning_of
-from garde.scanner.detect.names import find_names, find_names_at, health_terms_near
+from garde.scanner.detect.names import combine, find_names, find_names_at, health_terms_near
 from garde.scanner.detect.registry import DETECTORS, Detector, by_name, for_meaning
 from garde.scanner.detect.validators import fold
 from garde.scanner.model import Field, Finding, Record
@@ -167,9 +167,12 @@ def scan_windows(text: str, field: Field, meaning: str | None, min_conf: float, 
 
 
 def _names_in_text(text: str, field: Field, min_conf: float, seeds: list[int] | None = None) -> list[Finding]:
+    """Rule-based names (all of the text, or the segments at the prefilter's `seeds`), combined with
+    the NER spans of the text when NER ran on it (ner.prime over the batch)."""
     detector = by_name("person_name")
     found = []
-    for span in find_names(text) if seeds is None else find_names_at(text, seeds):
+    rules = find_names(text) if seeds is None else find_names_at(text, seeds) if seeds else []
+    for span in combine(rules, ner.names(text)):
         valid = detector.validate(span.text)
         if valid and span.confidence >= min_conf:
             found.append(
@@ -218,8 +221,8 @@ def _detect_field_fast(field: Field, hits: "prefilter.FieldHits | None", min_con
     meaning = field.meaning or meaning_of(field.name)
     found = scan_windows(text, field, meaning, min_conf, hits.windows) if hits is not None and hits.windows else []
     if meaning is None:
-        if hits is not None and hits.seeds:
-            found.extend(_names_in_text(text, field, min_conf, hits.seeds))
+        if (hits is not None and hits.seeds) or ner.primed(text):
+            found.extend(_names_in_text(text, field, min_conf, hits.seeds if hits is not None else []))
             _health_near_names(text, field, found, min_conf)
         return found
     if not found:
@@ -239,17 +242,40 @@ def detect_record_reference(record: Record, min_conf: float = 0.5) -> list[Findi
 
 
 def detect_records(records: list[Record], min_conf: float = 0.5) -> list[list[Finding]]:
-    """Findings of each record; one prefilter pass for the whole batch when hyperscan is there."""
+    """Findings of each record; one prefilter pass for the whole batch when hyperscan is there.
+
+    A field's findings depend on its name, meaning and value only, so equal fields of a batch (a
+    town, a service, a unit repeated down a column) are detected once: they go through the
+    prefilter and the detectors once, and their records share the same Finding objects (which
+    nobody may modify)."""
+    ner.prime(field for record in records for field in record.fields)  # NER over the batch's free text, if on
     if not prefilter.available():
         return [detect_record_reference(record, min_conf) for record in records]
-    fields = [field for record in records for field in record.fields]
-    hits = iter(prefilter.scan_values([field.value for field in fields]))
-    result = []
+    distinct: dict[tuple, int] = {}
+    fields: list[Field] = []
+    plan: list[list[int]] = []
     for record in records:
-        found: list[Finding] = []
+        slots = []
         for field in record.fields:
-            found.extend(_detect_field_fast(field, next(hits), min_conf))
-        result.append(found)
+            key = (field.name, field.meaning, field.value)
+            slot = distinct.get(key)
+            if slot is None:
+                slot = distinct[key] = len(fields)
+                fields.append(field)
+            slots.append(slot)
+        plan.append(slots)
+    hits = prefilter.scan_values([field.value for field in fields])
+    found = [_detect_field_fast(field, field_hits, min_conf) for field, field_hits in zip(fields, hits, strict=True)]
+    result = []
+    for slots in plan:
+        if len(slots) == 1:
+            result.append(list(found[slots[0]]))
+            continue
+        record_found: list[Finding] = []
+        for slot in slots:
+            if found[slot]:
+                record_found.extend(found[slot])
+        result.append(record_found)
     return result
 
 

@@ -1,6 +1,7 @@
-"""Person names in free text, without a language model: a courtesy title before capitalised words
-("M. Lambert", "Mme LE GOFF"), or a known French first name next to a capitalised word ("Jeanne
-Lhostellier", "DUPONT Jean"). Names in tables come from column headers instead (see columns.py).
+"""Person names in free text by rules: a courtesy title before capitalised words ("M. Lambert", "Mme
+LE GOFF"), or a known French first name next to a capitalised word ("Jeanne Lhostellier", "DUPONT
+Jean"). When NER ran on the text (ner.py), `combine` merges its spans with these. Names in tables
+come from column headers instead (see columns.py).
 """
 
 import re
@@ -32,7 +33,10 @@ _NOT_NAMES = frozenset(
         "Patient Patiente Objet Date Tél Tel Fax Né Née Nom Prénom Adresse"
     ).split()
 )
-_PLACE_BEFORE = re.compile(r"(?:\b(?:rue|avenue|av|boulevard|bd|place|quai|impasse|allée|lycée|collège|école|hôpital|clinique|saint|sainte|pont|square)\.?\s+(?:de\s+la\s+|du\s+|des\s+|de\s+)?)$", re.I)
+_PLACE_BEFORE = re.compile(
+    r"(?:\b(?:rue|avenue|av|boulevard|bd|place|quai|impasse|allée|chemin|route|passage|sentier|lycée|collège|école|hôpital|clinique|saint|sainte|pont|square)\.?\s+(?:de\s+la\s+|du\s+|des\s+|de\s+)?)$",
+    re.I,
+)
 
 
 class NameSpan(NamedTuple):
@@ -45,7 +49,9 @@ class NameSpan(NamedTuple):
 @cache
 def first_names() -> frozenset[str]:
     text = resources.files("garde.scanner.data").joinpath("first_names_fr.txt").read_text(encoding="utf-8")
-    return frozenset(fold(line.strip()) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(
+        fold(line.strip()) for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
 
 
 def is_first_name(token: str) -> bool:
@@ -98,7 +104,9 @@ def _first_name_patterns(chunk: int = 80) -> tuple[str, ...]:
             chars = variants.get(char, set()) | {char}
             parts.append("[" + "".join(sorted(chars)) + "]" if len(chars) > 1 else re.escape(char))
         alternatives.append("".join(parts).replace("ss", "(?:ss|ß)"))
-    return tuple("(?i:" + "|".join(alternatives[i : i + chunk]) + ")" for i in range(0, len(alternatives), chunk))
+    return tuple(
+        "(?i:" + "|".join(alternatives[i : i + chunk]) + ")" for i in range(0, len(alternatives), chunk)
+    )
 
 
 def head_patterns() -> tuple[str, ...]:
@@ -172,6 +180,30 @@ def _names_in_runs(text: str, runs) -> list[NameSpan]:
     return spans
 
 
+def combine(rules: list[NameSpan], ner_spans) -> list[NameSpan]:
+    """Rule spans and NER spans (ner.NerSpan) of one text. `ner_spans` None: NER did not run, the
+    rules stand alone. Otherwise a rule span that NER also found (they overlap) gains
+    ner.AGREE_BONUS, one NER did not find loses ner.RULES_ONLY_MALUS, and NER spans that overlap
+    no rule span are added with their own confidence. Rule spans keep their offsets."""
+    if ner_spans is None:
+        return rules
+    from garde.scanner.detect.ner import AGREE_BONUS, RULES_ONLY_MALUS
+
+    combined = []
+    for span in rules:
+        agreeing = [other for other in ner_spans if other.start < span.end and span.start < other.end]
+        if agreeing:
+            confidence = max(span.confidence, *(other.confidence for other in agreeing)) + AGREE_BONUS
+        else:
+            confidence = span.confidence - RULES_ONLY_MALUS
+        combined.append(span._replace(confidence=round(min(confidence, 0.95), 2)))
+    for other in ner_spans:
+        if not any(other.start < span.end and span.start < other.end for span in rules):
+            combined.append(NameSpan(other.start, other.end, other.text, other.confidence))
+    combined.sort()
+    return combined
+
+
 # -- medical terms near a person ------------------------------------------------------------------
 HEALTH_NEAR = 300  # characters on each side of a person name
 _ACCENTS = {"a": "aàâä", "e": "eéèêë", "i": "iîï", "o": "oôö", "u": "uùûü", "c": "cç", "y": "yÿ"}
@@ -179,13 +211,20 @@ _ACCENTS = {"a": "aàâä", "e": "eéèêë", "i": "iîï", "o": "oôö", "u": "
 
 def _health_lines() -> list[str]:
     text = resources.files("garde.scanner.data").joinpath("health_terms_fr.txt").read_text(encoding="utf-8")
-    return sorted({line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}, key=len, reverse=True)
+    return sorted(
+        {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")},
+        key=len,
+        reverse=True,
+    )
 
 
 @cache
 def health_terms() -> re.Pattern:
     """The terms, matched case- and accent-insensitively on the original text."""
-    alternatives = ["".join(f"[{_ACCENTS[c]}]" if c in _ACCENTS else re.escape(c) for c in term) for term in _health_lines()]
+    alternatives = [
+        "".join(f"[{_ACCENTS[c]}]" if c in _ACCENTS else re.escape(c) for c in term)
+        for term in _health_lines()
+    ]
     return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
 
 
@@ -227,7 +266,8 @@ def _health_terms_in_folded(folded: str, pos: int) -> list[tuple[int, int]]:
         for term in candidates or ():
             last = index + len(term) - 1
             if last < len(words) and all(
-                words[index + k].group() == term[k] and (k == 0 or folded[words[index + k - 1].end() : words[index + k].start()] == " ")
+                words[index + k].group() == term[k]
+                and (k == 0 or folded[words[index + k - 1].end() : words[index + k].start()] == " ")
                 for k in range(len(term))
             ):
                 spans.append((words[index].start(), words[last].end()))
@@ -254,7 +294,9 @@ def health_terms_near(text: str, names: list[tuple[int, int]]) -> list[tuple[int
         # one character for one, so offsets hold, and words stay words
         folded = (window if window.isascii() else _NON_ASCII.sub(_stand_in, window)).lower()
         if len(folded) == len(window):
-            spans.extend((base + start, base + end) for start, end in _health_terms_in_folded(folded, low - base))
+            spans.extend(
+                (base + start, base + end) for start, end in _health_terms_in_folded(folded, low - base)
+            )
         else:
             spans.extend(match.span() for match in health_terms().finditer(text, low, high))
         resume = high

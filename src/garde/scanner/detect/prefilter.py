@@ -19,6 +19,7 @@ import os
 import re
 from bisect import bisect_right
 from collections import defaultdict
+from itertools import accumulate
 
 from garde.scanner.detect.names import head_patterns
 from garde.scanner.detect.registry import DETECTORS
@@ -201,17 +202,20 @@ def scan_values(values: list[str]) -> list[FieldHits | None]:
     """Runs the prefilter over `values` in one call; None for a value without any hit."""
     database, names, scratch = _database()
     first_seed = names.index("#name")
-    chunks = [value.encode("utf-8", "replace") for value in values]
-    starts, offset = [], 0
-    for chunk in chunks:
-        starts.append(offset)
-        offset += len(chunk) + 1
+    joined = "\x00".join(values)
+    if joined.isascii():  # one byte per character: offsets from the lengths, no per-value encoding
+        data = joined.encode("ascii")
+        sizes = list(map(len, values))
+    else:
+        data = joined.encode("utf-8", "replace")
+        sizes = [len(value) if value.isascii() else len(value.encode("utf-8", "replace")) for value in values]
+    starts = [0, *accumulate(size + 1 for size in sizes)][: len(values)]
     raw: list[tuple[int, int, int]] = []
 
     def on_match(pattern_id, start, end, flags, context):
         raw.append((pattern_id, start, end))
 
-    database.scan(b"\x00".join(chunks), match_event_handler=on_match, scratch=scratch)
+    database.scan(data, match_event_handler=on_match, scratch=scratch)
     result: list[FieldHits | None] = [None] * len(values)
     per_field: dict[int, list] = defaultdict(list)
     for pattern_id, start, end in raw:
@@ -219,10 +223,10 @@ def scan_values(values: list[str]) -> list[FieldHits | None]:
         per_field[index].append((pattern_id, max(start - starts[index], 0), end - starts[index]))
     email = names.index("email")
     for index, hits in per_field.items():
-        value, chunk = values[index], chunks[index]
+        value = values[index]
         field_hits = result[index] = FieldHits()
         windows, seeds = field_hits.windows, field_hits.seeds
-        if len(chunk) == len(value):  # ASCII: byte offsets are character offsets
+        if sizes[index] == len(value):  # one byte per character: byte offsets are character offsets
             for pattern_id, start, end in hits:
                 if pattern_id >= first_seed:
                     seeds.append(end - 1)
@@ -231,7 +235,7 @@ def scan_values(values: list[str]) -> list[FieldHits | None]:
                 else:
                     windows[names[pattern_id]].append((start, end))
             continue
-        to_char = _CharOffsets(chunk)
+        to_char = _CharOffsets(data[starts[index] : starts[index] + sizes[index]])
         for pattern_id, start, end in hits:
             if pattern_id >= first_seed:
                 seeds.append(to_char(end) - 1)

@@ -212,5 +212,11 @@ def by_name(name: str) -> Detector:
     return _BY_NAME[name]
 
 
-def for_meaning(meaning: str) -> list[Detector]:
-    return [d for d in DETECTORS if d.column_only and meaning in d.meanings]
+def for_meaning(meaning: str) -> tuple[Detector, ...]:
+    found = _FOR_MEANING.get(meaning)
+    if found is None:
+        found = _FOR_MEANING[meaning] = tuple(d for d in DETECTORS if d.column_only and meaning in d.meanings)
+    return found
+
+
+_FOR_MEANING: dict[str, tuple[Detector, ...]] = {}

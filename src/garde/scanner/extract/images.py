@@ -39,10 +39,13 @@ def _is_image(head: bytes) -> bool:
 )
 def extract_image(source: Source):
     try:
-        from PIL import Image, ImageSequence
+        from PIL import Image, ImageFile, ImageSequence
     except ImportError:
         raise ExtractionError("image not read: install Pillow") from None
     program = tesseract()
+    # WeasyPrint, once imported in the same process, makes Pillow fill truncated images with grey;
+    # a cut scan must be reported as an error instead, so the flag is set off while reading.
+    loads_truncated, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with Image.open(source.path) as image:
             if image.width * image.height > MAX_PIXELS:
@@ -63,3 +66,5 @@ def extract_image(source: Source):
         raise ExtractionError(f"image refused: {error}") from None
     except (Image.UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ExtractionError(f"not a readable image ({error})") from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = loads_truncated

@@ -40,23 +40,23 @@ def looks_like_header(row: list[str]) -> bool:
     return wordy == len(cells) and len(set(cells)) == len(cells)
 
 
-def table_records(rows, locator_prefix: str = "row ", first_row_number: int = 1):
-    header: list[str] | None = None
+def table_records(rows, locator_prefix: str = "row ", first_row_number: int = 1, texts: bool = False):
+    """Records of a table's rows; `texts`: every cell is already a str (csv.reader), no conversion."""
+    names: list[str | None] | None = None
     for number, row in enumerate(rows, start=first_row_number):
-        cells = ["" if cell is None else _cell_text(cell) for cell in row]
-        if not any(cell.strip() for cell in cells):
-            continue
-        if header is None:
+        cells = row if texts else ["" if cell is None else _cell_text(cell) for cell in row]
+        if names is None:
+            if not any(cell.strip() for cell in cells):
+                continue
             header = [cell.strip() for cell in cells]
             if looks_like_header(header):
+                names = [name or None for name in header]
                 continue
-            header = [""] * len(cells)
-        fields = [
-            Field(header[i] if i < len(header) and header[i] else None, cell)
-            for i, cell in enumerate(cells)
-            if cell.strip()
-        ]
-        yield Record(f"{locator_prefix}{number}", fields)
+            names = [None] * len(cells)
+        width = len(names)
+        fields = [Field(names[i] if i < width else None, cell) for i, cell in enumerate(cells) if cell.strip()]
+        if fields:
+            yield Record(f"{locator_prefix}{number}", fields)
 
 
 def _cell_text(cell) -> str:
@@ -74,7 +74,7 @@ def extract_csv(source: Source):
     sample = source.head.decode(source.encoding, errors="replace")
     delimiter = "\t" if source.extension == ".tsv" else sniff_delimiter(sample)
     with source.text_stream() as stream:
-        yield from table_records(csv.reader(stream, delimiter=delimiter))
+        yield from table_records(csv.reader(stream, delimiter=delimiter), texts=True)
 
 
 def _is_ole(head: bytes) -> bool:

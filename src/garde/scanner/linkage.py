@@ -1,0 +1,303 @@
+"""Probabilistic stage of the linkage: Splink (Fellegi-Sunter) on DuckDB, in memory, offline.
+
+It compares person records on their link fields (keyed hashes, see linkfeatures.py): name, birth
+date, postcode and shared contacts, and scores every pair that shares a blocking key. Parameters:
+- u (how often two different people agree by chance): Splink's random sampling of record pairs
+  (seeded, 300,000 pairs), corrected for the matches the sample holds: the agreements observed,
+  less those expected from matching pairs (lambda * m * pairs) and two standard deviations of that
+  count (matches dominate the agreement on a full name or a birth date), and never below one chance agreement per 100 records (0.01 * records / pairs):
+  an agreement the sample never saw by chance (two different people with the same full name) is
+  still possible, and this floor keeps its weight independent of the size of the scan;
+- m (how often two records of one person agree): estimated by Splink from labelled pairs, the
+  pairs of records that share a NIR/INS or an IPP (the deterministic stage), shrunk 10 % towards
+  the documented defaults below (agreement levels never seen keep a small probability);
+- lambda (probability that two random records are one person): pairs linked by the deterministic
+  stage over all pairs, divided by an assumed recall of that stage of 0.8.
+Small scans (fewer than MIN_RECORDS_U records, or fewer than MIN_LABELS labelled pairs) keep the
+defaults for what they cannot estimate. Everything is seeded and ordered: the same records give
+the same pairs and probabilities (docs/scanner.md, "Link").
+"""
+
+import logging
+import math
+import time
+from importlib import metadata
+
+SEED = 20261129
+RECALL_OF_DETERMINISTIC_STAGE = 0.8
+MIN_RECORDS_U = 300
+MIN_LABELS = 30
+MAX_LABELS = 50_000
+MAX_U_PAIRS = 300_000
+CHANCE_AGREEMENTS_PER_RECORD = 0.01
+M_SHRINK = 0.1
+U_CHUNKS = 10  # the sampled pairs are compared in 10 chunks: half the peak memory of one
+LEVEL_NOT_OBSERVED = "level not observed"
+
+# Comparison levels: (label, SQL condition, default m, default u). The first level of each
+# comparison is its null level (a value missing on one side: no evidence either way).
+COMPARISONS = {
+    "name": [
+        ("null", "name_key_l IS NULL OR name_key_r IS NULL", None, None),
+        ("same tokens", "name_key_l = name_key_r", 0.85, 0.0005),
+        ("same French phonetic key", "name_phonetic_l = name_phonetic_r", 0.05, 0.001),
+        # Jaccard |A & B| / |A | B| >= t, as |A & B| * (1 + t) >= t * (|A| + |B|): one intersection
+        (
+            "bigram Jaccard >= 0.7",
+            "len(list_intersect(name_grams_l, name_grams_r)) * 1.7 >= 0.7 * (name_grams_n_l + name_grams_n_r)",
+            0.05,
+            0.001,
+        ),
+        (
+            "bigram Jaccard >= 0.5",
+            "len(list_intersect(name_grams_l, name_grams_r)) * 1.5 >= 0.5 * (name_grams_n_l + name_grams_n_r)",
+            0.03,
+            0.01,
+        ),
+        ("else", "ELSE", 0.02, 0.9875),
+    ],
+    "birth": [
+        ("null", "birth_l IS NULL OR birth_r IS NULL", None, None),
+        ("same date", "birth_l = birth_r", 0.95, 0.0002),
+        ("day and month swapped", "birth_l = birth_swap_r", 0.01, 0.0002),
+        ("one component differs", "len(list_intersect(birth_parts_l, birth_parts_r)) >= 1", 0.02, 0.05),
+        ("else", "ELSE", 0.02, 0.9496),
+    ],
+    "postcode": [
+        ("null", "postcode_l IS NULL OR postcode_r IS NULL", None, None),
+        ("same postcode", "postcode_l = postcode_r", 0.85, 0.02),
+        ("else", "ELSE", 0.15, 0.98),
+    ],
+    # Each contact key starts with its kind (e-mail, phone, IBAN, card): a record with a card and
+    # one with a phone have nothing to compare.
+    "contact": [
+        (
+            "null",
+            "contact_keys_l IS NULL OR contact_keys_r IS NULL OR len(list_intersect("
+            "list_transform(contact_keys_l, lambda k: left(k, 1)), list_transform(contact_keys_r, lambda k: left(k, 1)))) = 0",
+            None,
+            None,
+        ),
+        (
+            "shared e-mail, phone, IBAN or card",
+            "len(list_intersect(contact_keys_l, contact_keys_r)) >= 1",
+            0.6,
+            0.0001,
+        ),
+        ("else", "ELSE", 0.4, 0.9999),
+    ],
+}
+BLOCKING_RULES = (
+    "l.name_key = r.name_key",
+    "l.birth = r.birth",
+    "l.name_phonetic = r.name_phonetic",
+    "l.birth = r.birth_swap",
+)
+COLUMNS = (
+    "name_key",
+    "name_grams",
+    "name_phonetic",
+    "birth",
+    "birth_swap",
+    "birth_parts",
+    "postcode",
+    "contact_keys",
+)
+
+
+def _settings(prior: float, parameters: dict | None = None) -> dict:
+    comparisons = []
+    for name, levels in COMPARISONS.items():
+        rows = []
+        for index, (label, condition, m, u) in enumerate(levels):
+            level = {"sql_condition": condition, "label_for_charts": label}
+            if index == 0:
+                level["is_null_level"] = True
+            else:
+                m, u = parameters[name][index] if parameters else (m, u)
+                level["m_probability"], level["u_probability"] = m, u
+            rows.append(level)
+        comparisons.append(
+            {"output_column_name": name, "comparison_levels": rows, "comparison_description": name}
+        )
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "unique_id",
+        "probability_two_random_records_match": prior,
+        "blocking_rules_to_generate_predictions": [{"blocking_rule": rule} for rule in BLOCKING_RULES],
+        "comparisons": comparisons,
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": False,
+    }
+
+
+def _table(records: list[dict]):
+    import pyarrow as pa
+
+    columns = {"unique_id": pa.array(range(len(records)), pa.int64())}
+    for name in COLUMNS:
+        values = [r.get(name) or None for r in records]  # an empty list is no value
+        kind = pa.list_(pa.string()) if name in ("name_grams", "birth_parts", "contact_keys") else pa.string()
+        columns[name] = pa.array(values, kind)
+    columns["name_grams_n"] = pa.array([len(r.get("name_grams") or ()) for r in records], pa.int32())
+    return pa.table(columns)
+
+
+def _trained(model: dict) -> dict:
+    """(m, u) per comparison and level index from a Splink model dict (None when not trained)."""
+    found = {}
+    for comparison in model["comparisons"]:
+        levels = {}
+        for index, level in enumerate(comparison["comparison_levels"]):
+            if not level.get("is_null_level"):
+                levels[index] = (level.get("m_probability"), level.get("u_probability"))
+        found[comparison["output_column_name"]] = levels
+    return found
+
+
+def _number(value) -> float | None:
+    if value == LEVEL_NOT_OBSERVED:
+        return 0.0
+    return value if isinstance(value, int | float) else None
+
+
+def _blend(
+    trained: dict, prior: float, u_pairs: int, u_floor: float, m_trained: bool, u_trained: bool
+) -> dict:
+    """Final (m, u) per level: see the module docstring."""
+    parameters = {}
+    for name, levels in COMPARISONS.items():
+        ms, us = {}, {}
+        for index, (_label, _condition, m_default, u_default) in enumerate(levels):
+            if index == 0:
+                continue
+            m_value, u_value = trained[name].get(index, (None, None))
+            m_value = _number(m_value) if m_trained else None
+            ms[index] = m_default if m_value is None else (1 - M_SHRINK) * m_value + M_SHRINK * m_default
+            u_value = _number(u_value) if u_trained else None
+            if u_value is None:
+                us[index] = u_default
+            else:
+                # agreements the matching pairs of the sample are expected to give
+                from_matches = prior * ms[index] * u_pairs
+                chance = u_value * u_pairs - from_matches - 2 * math.sqrt(from_matches)
+                us[index] = max(chance / u_pairs / (1 - prior), u_floor)
+        m_total, u_total = sum(ms.values()), sum(us.values())
+        parameters[name] = {i: (ms[i] / m_total, us[i] / u_total) for i in ms}
+    return parameters
+
+
+def _label_pairs(records: list[dict]) -> list[tuple[int, int]]:
+    """Pairs of records sharing a NIR/INS or an IPP: each record with the first holder of its key."""
+    first: dict[str, int] = {}
+    pairs = set()
+    for index, record in enumerate(records):
+        for key in record.get("strong_keys") or []:
+            holder = first.setdefault(key, index)
+            if holder != index:
+                pairs.add((holder, index))
+    return sorted(pairs)[:MAX_LABELS]
+
+
+def score_pairs(
+    records: list[dict], deterministic_pairs: int, threshold: float
+) -> tuple[list[tuple[float, int, int]], dict]:
+    """Pairs of records (match probability >= threshold, i < j) scored by Splink, sorted by
+    decreasing probability then index; and what was done, for the manifest."""
+    import duckdb
+    import pyarrow as pa
+    from splink import DuckDBAPI, Linker
+
+    started = time.monotonic()
+    size = len(records)
+    total_pairs = size * (size - 1) // 2
+    prior = min(0.5, max(deterministic_pairs, 1) / max(total_pairs, 1) / RECALL_OF_DETERMINISTIC_STAGE)
+    info = {
+        "method": "splink",
+        "splink": metadata.version("splink"),
+        "duckdb": duckdb.__version__,
+        "records": size,
+        "seed": SEED,
+        "probability_two_random_records_match": prior,
+    }
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    connection = duckdb.connect(":memory:")
+    try:
+        connection.execute("SET threads TO 1")  # one thread: sampling and sums in the same order every run
+        api = DuckDBAPI(connection=connection)
+        data = api.register(_table(records), table_name="records")
+        labels = _label_pairs(records)
+        u_trained = size >= MIN_RECORDS_U
+        m_trained = len(labels) >= MIN_LABELS
+        u_pairs = min(MAX_U_PAIRS, total_pairs)
+        trained = {name: {} for name in COMPARISONS}
+        if u_trained or m_trained:
+            linker = Linker(data, _settings(prior), log_level=None)
+            if u_trained:
+                linker.training.estimate_u_using_random_sampling(
+                    max_pairs=u_pairs, seed=SEED, min_count_per_level=None, num_chunks=U_CHUNKS
+                )
+            if m_trained:
+                table = pa.table(
+                    {"unique_id_l": [a for a, _ in labels], "unique_id_r": [b for _, b in labels]}
+                )
+                linker.table_management.register_table(table, "labels", overwrite=True)
+                linker.training.estimate_m_from_pairwise_labels("labels")
+            trained = _trained(linker.misc.save_model_to_json())
+        u_floor = CHANCE_AGREEMENTS_PER_RECORD * size / max(total_pairs, 1)
+        parameters = _blend(trained, prior, u_pairs, u_floor, m_trained, u_trained)
+        info["u_floor"] = u_floor
+        info.update(
+            {
+                "u_from": "random sampling" if u_trained else "defaults",
+                "u_pairs_sampled": u_pairs if u_trained else 0,
+                "m_from": "labelled pairs (NIR/INS or IPP)" if m_trained else "defaults",
+                "labelled_pairs": len(labels),
+            }
+        )
+        info["parameters"] = {
+            name: {
+                levels[i][0]: {"m": round(m, 6), "u": round(u, 9), "weight": round(math.log2(m / u), 2)}
+                for i, (m, u) in values.items()
+            }
+            for name, values in parameters.items()
+            for levels in [COMPARISONS[name]]
+        }
+        connection.execute("SET threads TO 2")  # scoring does not depend on the order of work
+        linker = Linker(data, _settings(prior, parameters), log_level=None)
+        predictions = linker.inference.predict(threshold_match_probability=threshold)
+        rows = connection.execute(
+            f"SELECT unique_id_l, unique_id_r, match_probability FROM {predictions.physical_name}"
+        ).fetchall()
+    finally:
+        connection.close()
+    pairs = sorted(
+        ((round(p, 9), min(a, b), max(a, b)) for a, b, p in rows), key=lambda t: (-t[0], t[1], t[2])
+    )
+    info["pairs_scored_above_threshold"] = len(pairs)
+    info["seconds"] = round(time.monotonic() - started, 2)
+    return pairs, info
+
+
+def compatible(a: dict, b: dict) -> bool:
+    """Two groups of records may be one person: no two different NIRs, and birth dates (when both
+    have one) equal, with day and month swapped, or differing in one component."""
+    if a["nir"] and b["nir"] and not a["nir"] & b["nir"]:
+        return False
+    if a["birth"] and b["birth"]:
+        return bool(a["birth"] & b["birth"] or a["birth"] & b["swap"] or a["parts"] & b["parts"])
+    return True
+
+
+def evidence(record: dict) -> dict:
+    return {
+        "nir": set(record.get("nir_keys") or ()),
+        "birth": {record["birth"]} if record.get("birth") else set(),
+        "swap": {record["birth_swap"]} if record.get("birth_swap") else set(),
+        "parts": set(record.get("birth_parts") or ()),
+    }
+
+
+def merge_evidence(into: dict, other: dict) -> None:
+    for name, values in other.items():
+        into[name] |= values

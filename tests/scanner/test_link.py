@@ -1,0 +1,239 @@
+"""Linkage: deterministic keys first, then Splink on keyed-hash features (never clear values)."""
+
+import json
+import re
+
+import pyarrow.parquet as pq
+import pytest
+
+from garde.scanner import ScanSettings, scan
+from garde.scanner import link as link_module
+from garde.scanner.corpus import write_corpus
+from garde.scanner.detect import detect_records
+from garde.scanner.detect.validators import fold, validate_birth_date
+from garde.scanner.link import link
+from garde.scanner.linkfeatures import link_fields, phonetic
+from garde.scanner.model import Field, Record
+
+from .helpers import write_dump
+
+KEY = b"a-test-key-of-enough-length"
+HEX = re.compile(r"^[a-z]?[0-9a-f]{16}$|^[0-9a-f]{64}$")
+
+
+def _record(locator: str, fields: dict) -> dict:
+    found = detect_records([Record(locator, [Field(name, value) for name, value in fields.items()])], 0.5)[0]
+    return {"record_id": locator, "identifies": True, **link_fields(found, KEY)}
+
+
+def _patient(locator, last, first, birth=None, **extra):
+    fields = {"Nom": last, "Prénom": first}
+    if birth:
+        fields["Date de naissance"] = birth
+    names = {"ipp": "IPP", "postcode": "Code postal", "card": "Carte bancaire", "phone": "Téléphone"}
+    fields.update({names[k]: v for k, v in extra.items()})
+    return _record(locator, fields)
+
+
+# Other people around the pairs under test, so that a merge is not the only thing left to do.
+CROWD = [
+    ("BERNARD", "Sophie", "04/05/1950"),
+    ("ROUSSEAU", "Pierre", "19/09/1977"),
+    ("FONTAINE", "Agnès", "30/06/1988"),
+    ("GUÉRIN", "Loïc", "11/11/1999"),
+    ("PERRIN", "Chloé", "02/12/1962"),
+]
+
+
+def _crowd() -> list[dict]:
+    return [_patient(f"crowd {n}", *person) for n, person in enumerate(CROWD)]
+
+
+def _together(result, records, a: str, b: str) -> bool:
+    index = {r["record_id"]: i for i, r in enumerate(records)}
+    return result.best[index[a]] == result.best[index[b]]
+
+
+def test_it_hashes_names_alike_whatever_the_case_accents_or_order():
+    one = _patient("a", "LEFÈVRE", "Hélène")
+    two = _patient("b", "helene", "Lefevre")  # first and last names swapped at data entry
+    for name in ("name_key", "name_grams", "name_phonetic"):
+        assert one[name] and one[name] == two[name], name
+    other = _patient("c", "LEFEBVRE", "Hélène")
+    assert other["name_key"] != one["name_key"]
+
+
+def test_its_phonetic_key_merges_french_spellings():
+    assert phonetic("dupont") == phonetic("dupond") == phonetic("dupon")
+    assert phonetic(fold("Gauthier")) == phonetic("gautier")
+    assert phonetic("martin") != phonetic("morin")
+
+
+@pytest.mark.parametrize("written", ["12/03/1965", "1965-03-12", "12 mars 1965", "12.03.1965", "19650312"])
+def test_it_normalises_birth_dates_written_in_any_format(written):
+    assert validate_birth_date(written).normalized == "1965-03-12"
+    assert (
+        _patient("a", "DUPONT", "Jean", written)["birth"]
+        == _patient("b", "DUPONT", "Jean", "12/03/1965")["birth"]
+    )
+
+
+def test_it_compares_dates_with_day_and_month_swapped_or_one_component_wrong():
+    base = _patient("a", "DUPONT", "Jean", "12/03/1965")
+    swapped = _patient("b", "DUPONT", "Jean", "03/12/1965")
+    assert swapped["birth"] != base["birth"] and swapped["birth_swap"] == base["birth"]
+    day_wrong = _patient("c", "DUPONT", "Jean", "13/03/1965")
+    assert len(set(day_wrong["birth_parts"]) & set(base["birth_parts"])) == 1
+    far = _patient("d", "DUPONT", "Jean", "07/11/1972")
+    assert not set(far["birth_parts"]) & set(base["birth_parts"])
+
+
+def test_its_link_fields_are_keyed_hashes_only():
+    record = _patient(
+        "a", "DUPONT", "Jean", "12/03/1965", postcode="35000", card="4970 1000 0000 0063", ipp="00123"
+    )
+    values = [
+        v
+        for name, value in record.items()
+        if name not in ("record_id", "identifies")
+        for v in (value if isinstance(value, list) else [value])
+    ]
+    assert len(values) > 20
+    assert all(v is None or HEX.match(v) for v in values), values
+    found = detect_records([Record("a", [Field("Nom", "DUPONT"), Field("Prénom", "Jean")])], 0.5)[0]
+    assert link_fields(found, KEY)["name_key"] == record["name_key"]
+    assert link_fields(found, b"another-key-of-enough-length")["name_key"] != record["name_key"]
+
+
+def test_it_links_a_typo_in_a_name_with_splink():
+    records = _crowd() + [
+        _patient("csv", "DUPONT", "Jean", "12/03/1965", ipp="00123", postcode="35000"),
+        _patient("letter", "Dupond", "Jean", "1965-03-12"),
+    ]
+    deterministic = link(records, probabilistic=False)
+    assert not _together(deterministic, records, "csv", "letter")
+    result = link(records)
+    assert result.info["method"] == "splink"
+    assert _together(result, records, "csv", "letter")
+    assert "probabilistic" in result.linked_on[-1] and result.probability[-1] >= link_module.BEST_THRESHOLD
+    assert result.best_count == len(CROWD) + 1 and result.upper == len(records)
+
+
+def test_it_links_swapped_names_and_a_swapped_day_and_month():
+    records = _crowd() + [
+        _patient("csv", "MARTIN", "Claire", "01/02/1980"),
+        _patient("form", "Claire", "Martin", "02/01/1980"),
+    ]
+    result = link(records)
+    assert _together(result, records, "csv", "form")
+    assert result.best_count == len(CROWD) + 1
+
+
+def test_it_links_a_payment_row_with_a_name_only():
+    records = _crowd() + [
+        _patient("csv", "LE GOFF", "Yann", "23/07/1991", postcode="29200"),
+        _patient("payment", "LE GOFF", "YANN", card="4970 1000 0000 0063"),
+    ]
+    assert _together(link(records), records, "csv", "payment")
+
+
+def test_it_never_merges_two_people_with_the_same_name_and_different_birth_dates():
+    records = _crowd() + [
+        _patient("csv 1965", "MARTIN", "Jean", "12/03/1965", postcode="35000"),
+        _patient("csv 1972", "Martin", "Jean", "07/11/1972", postcode="35000"),
+        _patient("payment", "MARTIN", "Jean", card="4970 1000 0000 0063"),  # may join one of them, never both
+    ]
+    result = link(records)
+    assert not _together(result, records, "csv 1965", "csv 1972")
+    assert result.best_count >= len(CROWD) + 2
+
+
+def test_it_falls_back_to_deterministic_linkage_when_splink_fails(monkeypatch):
+    records = _crowd() + [
+        _patient("csv", "DUPONT", "Jean", "12/03/1965"),
+        _patient("letter", "Dupond", "Jean", "1965-03-12"),
+    ]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("duckdb is gone")
+
+    monkeypatch.setattr(link_module, "score_pairs", broken)
+    result = link(records)
+    assert result.info["method"] == "deterministic" and "duckdb is gone" in result.info["splink_error"]
+    assert result.best == link(records, probabilistic=False).best
+
+
+# ---- on a generated corpus ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("linkcorpus") / "c"
+    return out, write_corpus(out, 300, 11)
+
+
+@pytest.fixture(scope="module")
+def scans(corpus, tmp_path_factory):
+    out, _ = corpus
+    results = []
+    for name in ("one", "two"):
+        result = tmp_path_factory.mktemp(name) / "r"
+        scan([out / "dump"], result, ScanSettings(jobs=0))
+        results.append(result)
+    return results
+
+
+def test_it_counts_persons_within_two_percent_of_the_truth(corpus, scans):
+    _, truth = corpus
+    summary = json.loads((scans[0] / "summary.json").read_text())
+    persons, expected = summary["persons"], truth["persons_count"]
+    assert abs(persons["best"] - expected) <= 0.02 * expected, persons
+    assert persons["lower"] <= expected <= persons["upper"]
+    linkage = json.loads((scans[0] / "manifest.json").read_text())["linkage"]
+    assert linkage["method"] == "splink" and linkage["merges"] > 0
+    assert linkage["u_from"] == "random sampling" and linkage["m_from"].startswith("labelled pairs")
+    rows = pq.read_table(scans[0] / "persons.parquet").to_pylist()
+    linked = [r for r in rows if "probabilistic" in r["linked_on"]]
+    assert linked and all(r["match_probability"] >= linkage["best_threshold"] for r in linked)
+
+
+def test_it_gives_the_same_persons_for_the_same_scan(scans):
+    one, two = (pq.read_table(result / "persons.parquet").to_pylist() for result in scans)
+    assert one == two
+    assert json.loads((scans[0] / "summary.json").read_text()) == json.loads(
+        (scans[1] / "summary.json").read_text()
+    )
+    records = [
+        pq.read_table(result / "records.parquet", columns=["record_id", "person_id"]).to_pylist()
+        for result in scans
+    ]
+    assert records[0] == records[1]
+
+
+def _clear_values_in(result, needles: set[str]) -> set[str]:
+    """Every needle found in any output file (parquet cells, JSON and HTML text)."""
+    found = set()
+    for path in result.iterdir():
+        if path.suffix == ".parquet":
+            texts = [json.dumps(pq.read_table(path).to_pylist(), ensure_ascii=False, default=str)]
+        elif path.suffix in (".json", ".html"):
+            texts = [path.read_text(encoding="utf-8")]
+        else:
+            continue
+        for text in texts:
+            folded = fold(text)
+            found |= {n for n in needles if n in text or fold(n) in folded}
+    return found
+
+
+def test_no_output_holds_a_clear_name_without_reveal(corpus, scans, tmp_path):
+    _, truth = corpus
+    names = {p["last_name"] for p in truth["persons"] if len(p["last_name"]) >= 6}
+    assert len(names) > 30
+    assert _clear_values_in(scans[0], names) == set()
+    # The same search finds a name when the scan reveals it.
+    dump = write_dump(tmp_path / "dump")
+    scan([dump], tmp_path / "plain", ScanSettings(jobs=0))
+    assert _clear_values_in(tmp_path / "plain", {"DUPONT"}) == set()
+    scan([dump], tmp_path / "revealed", ScanSettings(jobs=0, reveal=True))
+    assert _clear_values_in(tmp_path / "revealed", {"DUPONT"}) == {"DUPONT"}
