@@ -106,9 +106,9 @@ def test_it_writes_publication_and_withdrawal_to_the_running_log(saved, as_role,
     entries = LogEntry.objects.filter(crisis=crisis, kind=LogEntry.Kind.COMMUNICATION, author=users["dpo"])
     texts = list(entries.values_list("text", flat=True))
     assert any(
-        "Violation de données : information" in t and "published" in t and NOTICE_FR in t for t in texts
+        "Violation de données : information" in t and "publiée" in t and NOTICE_FR in t for t in texts
     )
-    assert any("Violation de données : information" in t and "withdrawn" in t for t in texts)
+    assert any("Violation de données : information" in t and "retirée" in t for t in texts)
 
 
 def test_it_shows_nothing_internal_on_the_public_page_and_api(saved, as_role, client, crisis):
@@ -141,6 +141,6 @@ def test_it_lets_only_the_roles_of_the_matrix_publish(role, saved, as_role, clie
 
 def test_it_offers_publishing_only_to_those_who_may(saved, as_role):
     url = reverse("breach:public_notice", args=[saved.crisis.pk, saved.pk])
-    assert "Publish on the public status page" in as_role("communication").get(url).content.decode()
+    assert "Publier sur la page publique d’état" in as_role("communication").get(url).content.decode()
     page = as_role("coordinator").get(url).content.decode()
-    assert "Publish on the public status page" not in page and NOTICE_FR.split("\n")[0] in page
+    assert "Publier sur la page publique d’état" not in page and NOTICE_FR.split("\n")[0] in page
