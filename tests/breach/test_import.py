@@ -170,3 +170,14 @@ def test_it_gives_the_same_file_when_read_a_few_persons_at_a_time(crisis, breach
     owners = pq.read_table(scans["first"] / "records.parquet", columns=["person_id"]).column("person_id")
     linked = LeakedRecord.objects.filter(breach=breach, perimeter__name="Cardiologie", person__isnull=False)
     assert linked.count() == len(owners) - owners.null_count
+
+
+def test_it_says_when_memory_is_too_short_to_sort_the_scan_and_imports_nothing(crisis, breach, users, scans, monkeypatch):
+    from garde.breach import scanfolder
+
+    monkeypatch.setattr(scanfolder, "DUCKDB_MEMORY", "1KB")
+    scan = run_import(breach, scans["first"], users["dpo"])
+    assert scan.status == ScanImport.Status.REFUSED
+    assert "Not enough memory to sort" in scan.error
+    assert "not a readable Parquet file" not in scan.error
+    assert not Person.objects.filter(breach=breach).exists()

@@ -36,7 +36,10 @@ IDENTITY = ("last_name", "first_name", "person_name", "birth_date", "address", "
 LINK_DETECTORS = STRONG + IDENTITY
 CHUNK = 1024 * 1024
 ROWS = 20_000  # rows of a Parquet file turned into Python objects at a time
-DUCKDB_MEMORY = "128MB"  # past this, DuckDB's sorts spill to a private temporary folder
+# Past this, DuckDB's sorts spill to a private temporary folder. The three sorted streams are read side by
+# side and each keeps blocks pinned in memory: 128 MB was too little at 1,000,000 persons ("failed to pin
+# block"), 1 GB imports them (docs/benchmarks.md, "Breach file").
+DUCKDB_MEMORY = "1GB"
 
 
 class ScanFolderError(Exception):
@@ -115,6 +118,11 @@ class ScanFolder:
             ).to_arrow_reader(ROWS)
             for batch in reader:
                 yield from batch.to_pylist()
+        except duckdb.OutOfMemoryException as exc:
+            raise ScanFolderError(
+                _("Not enough memory to sort %(file)s for the import (limit %(limit)s): %(why)s")
+                % {"file": name, "limit": DUCKDB_MEMORY, "why": exc}
+            ) from None
         except duckdb.Error as exc:
             raise ScanFolderError(_unreadable(name, exc)) from None
         finally:
