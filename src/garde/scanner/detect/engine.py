@@ -172,7 +172,7 @@ def _names_in_text(text: str, field: Field, min_conf: float, seeds: list[int] | 
     detector = by_name("person_name")
     found = []
     rules = find_names(text) if seeds is None else find_names_at(text, seeds) if seeds else []
-    for span in combine(rules, ner.names(text)):
+    for span in combine(text, rules, ner.names(text)):
         valid = detector.validate(span.text)
         if valid and span.confidence >= min_conf:
             found.append(

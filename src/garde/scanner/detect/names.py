@@ -15,9 +15,24 @@ _UPPER = "A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸÆŒ"
 _LOWER = "a-zàâäçéèêëîïôöùûüÿæœß"
 _TOKEN = re.compile(rf"[{_UPPER}][{_LOWER}{_UPPER}]*(?:['’\-][{_UPPER}{_LOWER}]+)*")
 _TITLE_BEFORE = re.compile(
-    r"(?:\b(?:M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|Me)\.?|\b(?:Monsieur|Madame|Mademoiselle|Docteur|Professeur|"
+    r"(?:\b(?:M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|Me|Mgr)\.?|\bM[*»>\-]|\b(?:Monsieur|Madame|Mademoiselle|Docteur|Professeur|"
     r"docteur|professeur|monsieur|madame|mademoiselle))\s+(?:[A-Z]\.\s*)*(?:l'abbé\s+|de\s+|d')?$"
 )
+# A rank or function before a name ("le colonel Bougon", "les docteurs Vigne", "M. le commandant
+# Fournier"): lower case only, since a capitalised "Général" would be read as part of the name.
+_RANKS = (
+    "colonel|général|commandant|capitaine|lieutenant|sergent|adjudant|caporal|amiral|maréchal|abbé|chanoine|"
+    "docteur|professeur|citoyen|citoyenne|veuve|époux|épouse"
+)
+_RANK_BEFORE = re.compile(rf"\b(?:{_RANKS}|généraux|docteurs|professeurs|citoyens|citoyennes|colonels|capitaines)\s+(?:de\s+|d')?$")
+# Titles of several people: the names after them may be a list ("MM. Azard et Bonnefous").
+_PLURAL_TITLE_BEFORE = re.compile(
+    r"(?:\b(?:MM|Mmes|Mlles)\.?|\b(?:Messieurs|Mesdames|Mesdemoiselles|messieurs|mesdames|généraux|docteurs|professeurs|"
+    r"citoyens|citoyennes|colonels|capitaines))\s+(?:[A-Z]\.\s*)*(?:de\s+|d')?$"
+)
+# Between two names of a list: a comma, "et", or both (spaces only, so that a list never crosses a
+# line or a sentence).
+_LIST_GAP = re.compile(r" ?, ?(?:et )?| et ")
 _INITIALS_BEFORE = re.compile(r"(?:^|[\s(])[A-Z]\.\s?(?:[A-Z]\.\s?)?$")
 _PARTICLE_GAP = re.compile(r" (?:(?:de|du|des|van|von|le|la) |d['’])?$|-$")
 # Capitalised words that start places, institutions or sentences rather than names.
@@ -114,14 +129,16 @@ def head_patterns() -> tuple[str, ...]:
     return (
         *(rf"{names}[{_LETTERS}'’\-]*{_GAP}[{_UPPER}]" for names in known),
         *(rf"[{_UPPER}][{_LETTERS}'’\-]*{_GAP}{names}" for names in known),
-        r"(?:(?:M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|Me)\.?|(?:Monsieur|Madame|Mademoiselle|Docteur|Professeur|docteur|"
+        r"(?:(?:M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|Me|Mgr)\.?|M[*»>\-]|(?:Monsieur|Madame|Mademoiselle|Docteur|Professeur|docteur|"
         rf"professeur|monsieur|madame|mademoiselle))\s+(?:[A-Z]\.\s*)*(?:l'abbé\s+|de\s+|d')?[{_UPPER}]",
+        rf"(?:{_RANKS}|généraux|docteurs|professeurs|citoyens|citoyennes|colonels|capitaines)\s+(?:de\s+|d')?[{_UPPER}]",
         rf"[A-Z]\.\s?(?:[A-Z]\.\s?)?[{_UPPER}]",
     )
 
 
-# Neither a word nor a gap between the words of one run can hold any other character.
-_BREAK = re.compile(rf"[^{_LETTERS} '’\-]")
+# Neither a word, nor a gap between the words of one run, nor a gap between two names of a list can
+# hold any other character.
+_BREAK = re.compile(rf"[^{_LETTERS} '’\-,]")
 
 
 def _segment(text: str, position: int) -> tuple[int, int]:
@@ -154,11 +171,13 @@ def find_names_at(text: str, seeds: list[int]) -> list[NameSpan]:
 
 def _names_in_runs(text: str, runs) -> list[NameSpan]:
     spans = []
+    list_end = None  # end of the previous name when it belongs to a list opened by "MM.", "les docteurs"...
     for run in runs:
         while run and fold(run[0].group()) in _NOT_NAMES:
             run = run[1:]
         while run and fold(run[-1].group()) in _NOT_NAMES:
             run = run[:-1]
+        listed, list_end = list_end is not None and run and _LIST_GAP.fullmatch(text, list_end, run[0].start()), None
         if not run or _PLACE_BEFORE.search(text, max(0, run[0].start() - 30), run[0].start()):
             continue
         run = run[:4]
@@ -171,20 +190,25 @@ def _names_in_runs(text: str, runs) -> list[NameSpan]:
             confidence = 0.85 if any(known) else 0.75
         elif len(run) >= 2 and any(known) and not all(known):
             confidence = 0.8 if any(token.group().isupper() for token in run) else 0.65
+        elif listed or _RANK_BEFORE.search(before):
+            confidence = 0.8 if any(known) else 0.7
         elif _INITIALS_BEFORE.search(before) and len(run[0].group()) >= 3:
             confidence = 0.6
         else:
             continue
         start, end = run[0].start(), run[-1].end()
+        if listed or _PLURAL_TITLE_BEFORE.search(before):
+            list_end = end
         spans.append(NameSpan(start, end, text[start:end], confidence))
     return spans
 
 
-def combine(rules: list[NameSpan], ner_spans) -> list[NameSpan]:
+def combine(text: str, rules: list[NameSpan], ner_spans) -> list[NameSpan]:
     """Rule spans and NER spans (ner.NerSpan) of one text. `ner_spans` None: NER did not run, the
     rules stand alone. Otherwise a rule span that NER also found (they overlap) gains
     ner.AGREE_BONUS, one NER did not find loses ner.RULES_ONLY_MALUS, and NER spans that overlap
-    no rule span are added with their own confidence. Rule spans keep their offsets."""
+    no rule span are added with their own confidence. Rule spans keep their offsets. A capitalised
+    word after "et" and a name is a name too (`_with_second_names`)."""
     if ner_spans is None:
         return rules
     from garde.scanner.detect.ner import AGREE_BONUS, RULES_ONLY_MALUS
@@ -201,7 +225,27 @@ def combine(rules: list[NameSpan], ner_spans) -> list[NameSpan]:
         if not any(other.start < span.end and span.start < other.end for span in rules):
             combined.append(NameSpan(other.start, other.end, other.text, other.confidence))
     combined.sort()
-    return combined
+    return _with_second_names(text, combined)
+
+
+# "Limon et Meunier", "Azard et Bonnefous": NER often finds the first name of a pair and not the
+# second. A capitalised run right after " et " following a reported name is taken as a name too.
+_AND_NAME = re.compile(rf" et (?:de |d['’])?((?:{_TOKEN.pattern})(?: (?:{_TOKEN.pattern}))?)(?![{_LOWER}{_UPPER}\d'’\-])")
+SECOND_NAME_CONFIDENCE = 0.6
+
+
+def _with_second_names(text: str, spans: list[NameSpan], min_confidence: float = 0.5) -> list[NameSpan]:
+    added = []
+    for span in spans:
+        if span.confidence < min_confidence:
+            continue
+        match = _AND_NAME.match(text, span.end)
+        if match is None or fold(match.group(1).split(" ")[0]) in _NOT_NAMES:
+            continue
+        start, end = match.span(1)
+        if not any(other.start < end and start < other.end for other in spans):
+            added.append(NameSpan(start, end, match.group(1), SECOND_NAME_CONFIDENCE))
+    return sorted(spans + added) if added else spans
 
 
 # -- medical terms near a person ------------------------------------------------------------------

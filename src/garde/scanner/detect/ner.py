@@ -51,7 +51,7 @@ _CONFIDENCE = {
     "first_name": 0.8,  # one of the words is a known first name: 0.83
     "name": 0.65,  # one or two capitalised words, not a dictionary word: 0.65-0.67
     "long": 0.45,  # three or more capitalised words, no title or first name: 0.44
-    "noun": 0.45,  # a single word that is a French noun or adjective (Lycée, Concert): 0.51
+    "noun": 0.5,  # a single word that is a French noun or adjective (Lycée, Concert): 0.51
     "caps": 0.3,  # ALL CAPS without title or first name (headers): 0.30
     "junk": 0.35,  # digits or signs inside the name (OCR debris, references): 0.38
     "word": 0.2,  # a single inflected word, verb or adverb (Veuillez, Camarades): 0.18
