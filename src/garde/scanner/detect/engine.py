@@ -7,10 +7,17 @@ Two paths give the same findings:
   match may start (prefilter.py); the same combined pattern is then tried only at those positions,
   reproducing what `finditer` would return, and person names are looked for only in the stretches
   of text the name seeds point at. Fields without any candidate cost nothing beyond the pass.
+
+Detectors that need a context word or a column (`context_first`: dates of birth, CIM-10 codes) are
+matched on their own, after the combined pattern: a date never hides another identifier, and the
+fast path tries a date only where the prefilter saw one of its context words near it (or in a
+column that has the detector's meaning), which leaves out the timestamp of every log line.
 """
 
 import re
+from bisect import bisect_left
 from functools import cache
+from operator import attrgetter
 
 from garde.scanner.detect import ner, prefilter
 from garde.scanner.detect.columns import meaning_of
@@ -22,6 +29,9 @@ from garde.scanner.model import Field, Finding, Record
 CONTEXT_BEFORE = 40
 CONTEXT_AFTER = 20
 _PATTERNED = tuple(d for d in DETECTORS if d.pattern)
+_GATED = frozenset(d.name for d in _PATTERNED if d.context_first)
+_BY_START = attrgetter("start")
+_LONGEST_CONTEXT_WORD = max(len(fold(word)) for d in DETECTORS for word in d.context)
 
 
 _DIGIT = re.compile(r"\d")
@@ -75,8 +85,15 @@ def _value_span(detector: Detector, match: re.Match, group: str) -> tuple[int, i
 
 
 def _context(detector: Detector, text: str, start: int, end: int) -> bool:
-    window = fold(text[max(0, start - CONTEXT_BEFORE) : start] + " " + text[end : end + CONTEXT_AFTER])
-    return bool(detector.context_re.search(window))
+    """A context word of `detector` within CONTEXT_BEFORE characters before the match or starting
+    within CONTEXT_AFTER after it. Words are read whole on both edges of the window ("Anne" cut
+    to "ne" is not the word "ne")."""
+    low = max(0, start - CONTEXT_BEFORE)
+    edge = fold(text[low - 1]) if low > 0 else ""
+    near = edge + fold(text[low:start] + " " + text[end : end + CONTEXT_AFTER])
+    window = near + fold(text[end + CONTEXT_AFTER : end + CONTEXT_AFTER + _LONGEST_CONTEXT_WORD + 1])
+    match = detector.context_re.search(window, len(edge))
+    return match is not None and match.start() < len(near)
 
 
 def _finding(
@@ -103,20 +120,39 @@ def _finding(
     return Finding(detector.name, detector.category, confidence, valid.normalized, text[start:end], field.name, start, end)
 
 
+def _split(active: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(detectors of the combined pattern, context-first detectors matched on their own)."""
+    return tuple(n for n in active if n not in _GATED), tuple(n for n in active if n in _GATED)
+
+
+def _take(match: re.Match, text, field, meaning, min_conf, candidates=None) -> Finding | None:
+    """The finding of a match of the combined pattern, or of another detector at its position."""
+    group = match.lastgroup
+    detector = by_name(group)
+    start, end = _value_span(detector, match, group)
+    finding = _finding(detector, text, start, end, field, meaning, min_conf)
+    if finding is None:
+        finding = _retry_others(text, match.start(), group, field, meaning, min_conf, candidates)
+    return finding
+
+
 def scan_text(text: str, field: Field, meaning: str | None, min_conf: float) -> list[Finding]:
     found: list[Finding] = []
     active = _active(text)
     if not active:
         return found
-    for match in _combined(active).finditer(text):
-        group = match.lastgroup
-        detector = by_name(group)
-        start, end = _value_span(detector, match, group)
-        finding = _finding(detector, text, start, end, field, meaning, min_conf)
-        if finding is None:
-            finding = _retry_others(text, match.start(), group, field, meaning, min_conf)
-        if finding is not None:
-            found.append(finding)
+    plain, gated = _split(active)
+    if plain:
+        for match in _combined(plain).finditer(text):
+            if (finding := _take(match, text, field, meaning, min_conf)) is not None:
+                found.append(finding)
+    for name in gated:
+        detector = by_name(name)
+        for match in _single(name).finditer(text):
+            if (finding := _finding(detector, text, *match.span(), field, meaning, min_conf)) is not None:
+                found.append(finding)
+    if gated:
+        found.sort(key=_BY_START)
     return found
 
 
@@ -125,7 +161,11 @@ def _retry_others(text, position, failed, field, meaning, min_conf, candidates=N
     number that is really a phone followed by digits) the others get their chance. `candidates`:
     the detectors that can match anywhere in `text` (the others are not tried)."""
     for detector in _PATTERNED:
-        if detector.name == failed or (candidates is not None and detector.name not in candidates):
+        if (
+            detector.name == failed
+            or detector.context_first
+            or (candidates is not None and detector.name not in candidates)
+        ):
             continue
         match = _single(detector.name).match(text, position)
         if match:
@@ -136,16 +176,9 @@ def _retry_others(text, position, failed, field, meaning, min_conf, candidates=N
     return None
 
 
-def scan_windows(text: str, field: Field, meaning: str | None, min_conf: float, windows: dict) -> list[Finding]:
-    """What scan_text(text) finds, given `windows`: for each detector, spans holding every position
-    where its pattern can start a match in `text` (from the prefilter). The combined pattern is
-    tried at those positions only, in order, resuming after each match as finditer does."""
-    found: list[Finding] = []
-    active = _active(text, windows)
-    if not active:
-        return found
-    pattern = _combined(active)
-    spans = sorted(span for name in active for span in windows[name])
+def _matches(pattern: re.Pattern, text: str, spans: list[tuple[int, int]]):
+    """What `pattern.finditer(text)` yields, given spans holding every position where a match can
+    start: the pattern is tried at those positions only, resuming after each match."""
     resume = 0
     for low, high in spans:
         position = max(low, resume)
@@ -154,16 +187,59 @@ def scan_windows(text: str, field: Field, meaning: str | None, min_conf: float, 
             if match is None:
                 position += 1
                 continue
-            group = match.lastgroup
-            detector = by_name(group)
-            start, end = _value_span(detector, match, group)
-            finding = _finding(detector, text, start, end, field, meaning, min_conf)
-            if finding is None:
-                finding = _retry_others(text, match.start(), group, field, meaning, min_conf, windows)
-            if finding is not None:
-                found.append(finding)
+            yield match
             resume = position = match.end()
+
+
+def _near_context(spans: list[tuple[int, int]], context: list[int], reach: int) -> list[tuple[int, int]]:
+    """The spans with a context word (prefilter hits, by where they end) close enough for _context
+    to see it from a match starting in the span: CONTEXT_BEFORE before it, CONTEXT_AFTER after a
+    match of at most `reach` characters (plus the longest word)."""
+    kept = []
+    for low, high in spans:
+        index = bisect_left(context, low - CONTEXT_BEFORE)
+        if index < len(context) and context[index] <= high + reach:
+            kept.append((low, high))
+    return kept
+
+
+def scan_windows(text: str, field: Field, meaning: str | None, min_conf: float, hits: "prefilter.FieldHits") -> list[Finding]:
+    """What scan_text(text) finds, given the prefilter's `hits` on `text`: for each detector, spans
+    holding every position where its pattern can start a match, and where context words end."""
+    windows = hits.windows
+    found: list[Finding] = []
+    active = _active(text, windows)
+    if not active:
+        return found
+    plain, gated = _split(active)
+    if plain:
+        spans = sorted(span for name in plain for span in windows[name])
+        for match in _matches(_combined(plain), text, spans):
+            if (finding := _take(match, text, field, meaning, min_conf, windows)) is not None:
+                found.append(finding)
+    for name in gated:
+        detector = by_name(name)
+        spans = sorted(windows[name])
+        if meaning not in detector.meanings:
+            spans = _near_context(spans, hits.context.get(name, []), _reach(name))
+        for match in _matches(_single(name), text, spans):
+            if (finding := _finding(detector, text, *match.span(), field, meaning, min_conf)) is not None:
+                found.append(finding)
+    if gated:
+        found.sort(key=_BY_START)
     return found
+
+
+@cache
+def _reach(name: str) -> int:
+    """How far after the start of a match of `name` a context word can end and still be seen."""
+    return _max_width(_single(name).pattern) + CONTEXT_AFTER + prefilter.CONTEXT_WORD_CHARS
+
+
+def _max_width(pattern: str) -> int:
+    from re import _parser  # the width of a bounded pattern; CPython's own parser
+
+    return _parser.parse(pattern).getwidth()[1]
 
 
 def _names_in_text(text: str, field: Field, min_conf: float, seeds: list[int] | None = None) -> list[Finding]:
@@ -219,7 +295,7 @@ def _detect_field_fast(field: Field, hits: "prefilter.FieldHits | None", min_con
     if not text or text.isspace():
         return []
     meaning = field.meaning or meaning_of(field.name)
-    found = scan_windows(text, field, meaning, min_conf, hits.windows) if hits is not None and hits.windows else []
+    found = scan_windows(text, field, meaning, min_conf, hits) if hits is not None and hits.windows else []
     if meaning is None:
         if (hits is not None and hits.seeds) or ner.primed(text):
             found.extend(_names_in_text(text, field, min_conf, hits.seeds if hits is not None else []))
@@ -264,7 +340,7 @@ def detect_records(records: list[Record], min_conf: float = 0.5) -> list[list[Fi
                 fields.append(field)
             slots.append(slot)
         plan.append(slots)
-    hits = prefilter.scan_values([field.value for field in fields])
+    hits = prefilter.scan_values([field.value for field in fields], [field.meaning or meaning_of(field.name) for field in fields])
     found = [_detect_field_fast(field, field_hits, min_conf) for field, field_hits in zip(fields, hits, strict=True)]
     result = []
     for slots in plan:

@@ -15,8 +15,8 @@ _UPPER = "A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸÆŒ"
 _LOWER = "a-zàâäçéèêëîïôöùûüÿæœß"
 _TOKEN = re.compile(rf"[{_UPPER}][{_LOWER}{_UPPER}]*(?:['’\-][{_UPPER}{_LOWER}]+)*")
 _TITLE_BEFORE = re.compile(
-    r"(?:\b(?:M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|Me|Mgr)\.?|\bM[*»>\-]|\b(?:Monsieur|Madame|Mademoiselle|Docteur|Professeur|"
-    r"docteur|professeur|monsieur|madame|mademoiselle))\s+(?:[A-Z]\.\s*)*(?:l'abbé\s+|de\s+|d')?$"
+    r"(?:\b(?:M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|Me|Mgr)\.?|\bM[*»>\-]|\b(?:Monsieur|Madame|Mademoiselle|Messieurs|Mesdames|Docteur|Professeur|"
+    r"docteur|professeur|monsieur|madame|mademoiselle))\s+(?:[A-Z]\.\s*)*(?:l'abbé\s+|de\s+|d')?\Z"
 )
 # A rank or function before a name ("le colonel Bougon", "les docteurs Vigne", "M. le commandant
 # Fournier"): lower case only, since a capitalised "Général" would be read as part of the name.
@@ -24,17 +24,17 @@ _RANKS = (
     "colonel|général|commandant|capitaine|lieutenant|sergent|adjudant|caporal|amiral|maréchal|abbé|chanoine|"
     "docteur|professeur|citoyen|citoyenne|veuve|époux|épouse"
 )
-_RANK_BEFORE = re.compile(rf"\b(?:{_RANKS}|généraux|docteurs|professeurs|citoyens|citoyennes|colonels|capitaines)\s+(?:de\s+|d')?$")
+_RANK_BEFORE = re.compile(rf"\b(?:{_RANKS}|généraux|docteurs|professeurs|citoyens|citoyennes|colonels|capitaines)\s+(?:de\s+|d')?\Z")
 # Titles of several people: the names after them may be a list ("MM. Azard et Bonnefous").
 _PLURAL_TITLE_BEFORE = re.compile(
     r"(?:\b(?:MM|Mmes|Mlles)\.?|\b(?:Messieurs|Mesdames|Mesdemoiselles|messieurs|mesdames|généraux|docteurs|professeurs|"
-    r"citoyens|citoyennes|colonels|capitaines))\s+(?:[A-Z]\.\s*)*(?:de\s+|d')?$"
+    r"citoyens|citoyennes|colonels|capitaines))\s+(?:[A-Z]\.\s*)*(?:de\s+|d')?\Z"
 )
 # Between two names of a list: a comma, "et", or both (spaces only, so that a list never crosses a
 # line or a sentence).
 _LIST_GAP = re.compile(r" ?, ?(?:et )?| et ")
-_INITIALS_BEFORE = re.compile(r"(?:^|[\s(])[A-Z]\.\s?(?:[A-Z]\.\s?)?$")
-_PARTICLE_GAP = re.compile(r" (?:(?:de|du|des|van|von|le|la) |d['’])?$|-$")
+_INITIALS_BEFORE = re.compile(r"(?:^|[\s(])[A-Z]\.\s?(?:[A-Z]\.\s?)?\Z")
+_PARTICLE_GAP = re.compile(r" (?:(?:de|du|des|van|von|le|la) |d['’])?\Z|-\Z")
 # Capitalised words that start places, institutions or sentences rather than names.
 _NOT_NAMES = frozenset(
     fold(word)
@@ -49,7 +49,7 @@ _NOT_NAMES = frozenset(
     ).split()
 )
 _PLACE_BEFORE = re.compile(
-    r"(?:\b(?:rue|avenue|av|boulevard|bd|place|quai|impasse|allée|chemin|route|passage|sentier|lycée|collège|école|hôpital|clinique|saint|sainte|pont|square)\.?\s+(?:de\s+la\s+|du\s+|des\s+|de\s+)?)$",
+    r"(?:\b(?:rue|avenue|av|boulevard|bd|place|quai|impasse|allée|chemin|route|passage|sentier|lycée|collège|école|hôpital|clinique|saint|sainte|pont|square)\.?\s+(?:de\s+la\s+|du\s+|des\s+|de\s+)?)\Z",
     re.I,
 )
 
@@ -129,7 +129,7 @@ def head_patterns() -> tuple[str, ...]:
     return (
         *(rf"{names}[{_LETTERS}'’\-]*{_GAP}[{_UPPER}]" for names in known),
         *(rf"[{_UPPER}][{_LETTERS}'’\-]*{_GAP}{names}" for names in known),
-        r"(?:(?:M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|Me|Mgr)\.?|M[*»>\-]|(?:Monsieur|Madame|Mademoiselle|Docteur|Professeur|docteur|"
+        r"(?:(?:M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|Me|Mgr)\.?|M[*»>\-]|(?:Monsieur|Madame|Mademoiselle|Messieurs|Mesdames|Docteur|Professeur|docteur|"
         rf"professeur|monsieur|madame|mademoiselle))\s+(?:[A-Z]\.\s*)*(?:l'abbé\s+|de\s+|d')?[{_UPPER}]",
         rf"(?:{_RANKS}|généraux|docteurs|professeurs|citoyens|citoyennes|colonels|capitaines)\s+(?:de\s+|d')?[{_UPPER}]",
         rf"[A-Z]\.\s?(?:[A-Z]\.\s?)?[{_UPPER}]",
@@ -186,18 +186,19 @@ def _names_in_runs(text: str, runs) -> list[NameSpan]:
         if len(run) == 1 and len(run[0].group()) < 2:
             continue
         known = [is_first_name(token.group()) for token in run]
+        ranked = False
         if titled:
             confidence = 0.85 if any(known) else 0.75
         elif len(run) >= 2 and any(known) and not all(known):
             confidence = 0.8 if any(token.group().isupper() for token in run) else 0.65
-        elif listed or _RANK_BEFORE.search(before):
+        elif listed or (ranked := bool(_RANK_BEFORE.search(before))):
             confidence = 0.8 if any(known) else 0.7
         elif _INITIALS_BEFORE.search(before) and len(run[0].group()) >= 3:
             confidence = 0.6
         else:
             continue
         start, end = run[0].start(), run[-1].end()
-        if listed or _PLURAL_TITLE_BEFORE.search(before):
+        if listed or ((titled or ranked) and _PLURAL_TITLE_BEFORE.search(before)):
             list_end = end
         spans.append(NameSpan(start, end, text[start:end], confidence))
     return spans

@@ -10,6 +10,10 @@ is the one documented difference with the reference path (`GARDE_SCAN_REFERENCE=
 Three detectors whose full patterns hyperscan cannot track the start of (long bounded repeats) are
 prefiltered on a prefix of their pattern ("head"), which also covers the start of every match.
 
+For the detectors that need a context word (`context_first`), the pass also reports where the first
+word of each of their context words ends (case- and accent-insensitive, not inside another word);
+the engine tries them only near one (see engine.py).
+
 Without hyperscan (`pip install hyperscan`; wheels for Linux, macOS and Windows on x86-64) or with
 `GARDE_SCAN_REFERENCE=1`, `available()` is False and the engine runs the reference path: one
 combined `re` alternation per field.
@@ -23,6 +27,7 @@ from itertools import accumulate
 
 from garde.scanner.detect.names import head_patterns
 from garde.scanner.detect.registry import DETECTORS
+from garde.scanner.detect.validators import fold
 
 try:  # pragma: no cover - depends on the platform
     import hyperscan
@@ -148,8 +153,43 @@ def _database():
     return _LOADED[0]
 
 
+_CONTEXT = "#context:"
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZàâäáãåçéèêëíìîïñóòôöõúùûüýÿÀÂÄÁÃÅÇÉÈÊËÍÌÎÏÑÓÒÔÖÕÚÙÛÜÝŸ"
+
+
+def context_tokens(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The first word of each context word, folded ("date de naissance" -> "date", "cim-10" -> "cim")."""
+    tokens = {parts[0] for word in words if (parts := re.findall("[a-z]+", fold(word)))}
+    return tuple(sorted(tokens))
+
+
+def _context_pattern(words: tuple[str, ...]) -> str:
+    """Where one of `words`' first words ends, written in any case, with or without accents: the
+    letters around it are ASCII letters, never more (an accented letter next to it is let through)."""
+    def letter(char: str) -> str:
+        variants = sorted(c for c in _LETTERS if fold(c) == char)
+        return f"[{''.join(variants)}]" if len(variants) > 1 else re.escape(char)
+
+    alternatives = ["".join(map(letter, token)) for token in context_tokens(words)]
+    return rf"(?:^|[^A-Za-z])(?:{'|'.join(alternatives)})(?:$|[^A-Za-z])"
+
+
+def _gated() -> tuple:
+    return tuple(d for d in DETECTORS if d.pattern and d.context_first and d.context)
+
+
+_GATED_NAMES = frozenset(d.name for d in _gated())
+_GATED_MEANINGS = {d.name: d.meanings for d in _gated()}
+# Longest first word of a context word, plus the character after it that the pattern reports.
+CONTEXT_WORD_CHARS = max(len(t) for d in _gated() for t in context_tokens(d.context)) + 1
+
+
 def _names() -> tuple[str, ...]:
-    return tuple(d.name for d in DETECTORS if d.pattern) + ("#name",) * len(head_patterns())
+    return (
+        tuple(d.name for d in DETECTORS if d.pattern)
+        + tuple(_CONTEXT + d.name for d in _gated())
+        + ("#name",) * len(head_patterns())
+    )
 
 
 def _compile():
@@ -161,6 +201,10 @@ def _compile():
         expressions.append(loosen(HEADS.get(detector.name, detector.pattern)))
         som = 0 if detector.name in NO_SOM else hyperscan.HS_FLAG_SOM_LEFTMOST
         flags.append(hyperscan.HS_FLAG_UTF8 | som)
+    for detector in _gated():
+        names.append(_CONTEXT + detector.name)
+        expressions.append(_context_pattern(detector.context))
+        flags.append(hyperscan.HS_FLAG_UTF8)
     for seed in head_patterns():
         names.append("#name")
         expressions.append(loosen(seed))
@@ -189,19 +233,26 @@ def email_start(text: str, at: int) -> int | None:
 class FieldHits:
     """Prefilter results for one field, in character offsets: `windows[detector]` = (lo, hi) spans
     holding every position where that detector's match may start; `seeds` = positions of capitals
-    that may start a person name."""
+    that may start a person name; `context[detector]` = where a context word of that detector may
+    end (at most one character after it), in increasing order."""
 
-    __slots__ = ("seeds", "windows")
+    __slots__ = ("context", "seeds", "windows")
 
     def __init__(self):
         self.windows: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.seeds: list[int] = []
+        self.context: dict[str, list[int]] = defaultdict(list)
 
 
-def scan_values(values: list[str]) -> list[FieldHits | None]:
-    """Runs the prefilter over `values` in one call; None for a value without any hit."""
+def scan_values(values: list[str], meanings: list[str | None] | None = None) -> list[FieldHits | None]:
+    """Runs the prefilter over `values` in one call; None for a value without any hit. `meanings`:
+    the column meaning of each value (None: free text). The windows of a context-first detector are
+    kept only in a value holding a context word of some context-first detector, or in a column of
+    the detector's meaning: the date of every log line costs nothing past this pass."""
     database, names, scratch = _database()
     first_seed = names.index("#name")
+    first_context = names.index(_CONTEXT + _gated()[0].name) if _gated() else first_seed
+    gated_ids = frozenset(names.index(name) for name in _GATED_NAMES)
     joined = "\x00".join(values)
     if joined.isascii():  # one byte per character: offsets from the lengths, no per-value encoding
         data = joined.encode("ascii")
@@ -211,38 +262,49 @@ def scan_values(values: list[str]) -> list[FieldHits | None]:
         sizes = [len(value) if value.isascii() else len(value.encode("utf-8", "replace")) for value in values]
     starts = [0, *accumulate(size + 1 for size in sizes)][: len(values)]
     raw: list[tuple[int, int, int]] = []
+    gated: list[tuple[int, int, int]] = []
 
     def on_match(pattern_id, start, end, flags, context):
-        raw.append((pattern_id, start, end))
+        (gated if pattern_id in gated_ids else raw).append((pattern_id, start, end))
 
     database.scan(data, match_event_handler=on_match, scratch=scratch)
-    result: list[FieldHits | None] = [None] * len(values)
     per_field: dict[int, list] = defaultdict(list)
+    with_context = set()
     for pattern_id, start, end in raw:
         index = bisect_right(starts, end - 1) - 1
         per_field[index].append((pattern_id, max(start - starts[index], 0), end - starts[index]))
+        if first_context <= pattern_id < first_seed:
+            with_context.add(index)
+    for pattern_id, start, end in gated:
+        index = bisect_right(starts, end - 1) - 1
+        if index in with_context or (meanings is not None and meanings[index] in _GATED_MEANINGS[names[pattern_id]]):
+            per_field[index].append((pattern_id, max(start - starts[index], 0), end - starts[index]))
+    return _field_hits(values, names, data, starts, sizes, per_field, first_context, first_seed)
+
+
+def _field_hits(values, names, data, starts, sizes, per_field, first_context, first_seed) -> list[FieldHits | None]:
+    """The hits of each value, in character offsets, sorted out by kind."""
+    result: list[FieldHits | None] = [None] * len(values)
     email = names.index("email")
     for index, hits in per_field.items():
         value = values[index]
         field_hits = result[index] = FieldHits()
-        windows, seeds = field_hits.windows, field_hits.seeds
-        if sizes[index] == len(value):  # one byte per character: byte offsets are character offsets
-            for pattern_id, start, end in hits:
-                if pattern_id >= first_seed:
-                    seeds.append(end - 1)
-                elif pattern_id == email:
-                    _add_email(windows, value, end - 2)
-                else:
-                    windows[names[pattern_id]].append((start, end))
-            continue
-        to_char = _CharOffsets(data[starts[index] : starts[index] + sizes[index]])
+        windows, seeds, context = field_hits.windows, field_hits.seeds, field_hits.context
+        one_byte = sizes[index] == len(value)  # one byte per character: byte offsets are character offsets
+        to_char = None if one_byte else _CharOffsets(data[starts[index] : starts[index] + sizes[index]])
         for pattern_id, start, end in hits:
+            if not one_byte:
+                start, end = to_char(start), to_char(end)
             if pattern_id >= first_seed:
-                seeds.append(to_char(end) - 1)
+                seeds.append(end - 1)
+            elif pattern_id >= first_context:
+                context[names[pattern_id][len(_CONTEXT) :]].append(end)
             elif pattern_id == email:
-                _add_email(windows, value, to_char(end) - 2)
+                _add_email(windows, value, end - 2)
             else:
-                windows[names[pattern_id]].append((to_char(start), to_char(end)))
+                windows[names[pattern_id]].append((start, end))
+        for ends in context.values():
+            ends.sort()
     return result
 
 
