@@ -58,3 +58,32 @@ def test_it_resumes_after_kill_9_to_the_result_of_an_uninterrupted_scan(tmp_path
     assert _rows(out, "persons.parquet", ("person_id",)) == _rows(tmp_path / "complete", "persons.parquet", ("person_id",))
     assert _rows(out, "files.parquet", ("path",)) == _rows(tmp_path / "complete", "files.parquet", ("path",))
     assert not parts.exists()
+
+
+def test_it_resumes_after_a_crash_while_writing_the_report(tmp_path, monkeypatch):
+    """A run killed while linking leaves its record store (a DuckDB file) in .parts: --resume
+    builds it again from the parts and gives the result of an uninterrupted scan."""
+    from garde.scanner import report
+
+    from .helpers import write_dump
+
+    dump = write_dump(tmp_path / "dump")
+    whole = scan([dump], tmp_path / "whole", ScanSettings(jobs=0))
+
+    def crash(store, *args, **kwargs):
+        store.flush()
+        raise SystemExit("killed while linking")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(report, "link_store", crash)
+        patched.setattr(report, "_remove_store", lambda path: None)  # a kill runs no clean-up
+        try:
+            scan([dump], tmp_path / "out", ScanSettings(jobs=0))
+        except SystemExit:
+            pass
+    assert (tmp_path / "out" / ".parts" / "records.duckdb").exists()
+    resumed = scan([dump], tmp_path / "out", ScanSettings(jobs=0, resume=True))
+    assert resumed.summary == whole.summary
+    for name in ("persons", "records"):
+        assert pq.read_table(tmp_path / "out" / f"{name}.parquet").equals(pq.read_table(tmp_path / "whole" / f"{name}.parquet"))
+    assert not (tmp_path / "out" / ".parts").exists()

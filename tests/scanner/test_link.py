@@ -210,6 +210,18 @@ def test_it_gives_the_same_persons_for_the_same_scan(scans):
     assert records[0] == records[1]
 
 
+def test_each_person_is_named_by_its_smallest_record_id_and_lists_where_it_is(scans):
+    persons = pq.read_table(scans[0] / "persons.parquet").to_pylist()
+    records = pq.read_table(scans[0] / "records.parquet").to_pylist()
+    person_of = {r["record_id"]: r["person_id"] for r in records}
+    for person in persons:
+        assert person["person_id"] == link_module.person_id(person["record_ids"])
+        assert {person_of[record_id] for record_id in person["record_ids"]} == {person["person_id"]}
+        assert person["records"] == len(person["record_ids"]) and 1 <= len(person["locations"]) <= 50
+        assert person["lower_bound_group"].startswith("p")
+    assert sum(p["records"] for p in persons) == sum(1 for r in records if r["person_id"])
+
+
 def _clear_values_in(result, needles: set[str]) -> set[str]:
     """Every needle found in any output file (parquet cells, JSON and HTML text)."""
     found = set()

@@ -13,25 +13,35 @@ If Splink fails, the deterministic stages alone give the counts and the manifest
 """
 
 import hashlib
+import math
+from array import array
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from garde.scanner.linkage import compatible, evidence, merge_evidence, score_pairs
+from garde.scanner.linkage import compatible, evidence_of_groups, score_pairs
+from garde.scanner.recordstore import RecordStore
 
 BEST_THRESHOLD = 0.9
 LOWER_THRESHOLD = 0.2
+# Why a record was merged, one bit each (LinkResult.linked_on names them).
+REASONS = ("nir_or_ipp", "name_birth_date", "probabilistic")
+_BIT = {reason: 1 << index for index, reason in enumerate(REASONS)}
 
 
 class UnionFind:
-    def __init__(self, size: int):
-        self.parent = list(range(size))
+    """Over record numbers 0..size-1, in a flat array (8 bytes a record, whatever the scan size)."""
+
+    def __init__(self, size: int = 0, parent: array | None = None):
+        self.parent = parent if parent is not None else array("q", range(size))
 
     def find(self, item: int) -> int:
+        parent = self.parent
         root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
+        while parent[root] != root:
+            root = parent[root]
+        while parent[item] != root:
+            parent[item], item = root, parent[item]
         return root
 
     def union(self, a: int, b: int) -> None:
@@ -40,69 +50,135 @@ class UnionFind:
             # The smaller index wins so the result does not depend on the order of unions.
             self.parent[max(root_a, root_b)] = min(root_a, root_b)
 
+    def roots(self) -> array:
+        return array("q", (self.find(i) for i in range(len(self.parent))))
+
+
+class _Reasons(Sequence):
+    """linked_on[i]: the set of reasons record i was merged on."""
+
+    def __init__(self, bits: bytearray):
+        self.bits = bits
+
+    def __len__(self) -> int:
+        return len(self.bits)
+
+    def __getitem__(self, index):
+        value = self.bits[index]
+        return {reason for reason, bit in _BIT.items() if value & bit}
+
 
 @dataclass
 class LinkResult:
-    best: list[int]  # cluster root of each record (best estimate)
-    lower: list[int]  # cluster root of each record (lower bound)
+    best: array  # cluster root of each person record (best estimate)
+    lower: array  # cluster root of each person record (lower bound)
     upper: int
     best_count: int
     lower_count: int
-    linked_on: list[set[str]]
-    probability: list[float | None] = field(default_factory=list)  # lowest probability of a link it got
+    reasons: bytearray  # bits of REASONS per record
+    probability: array = field(default_factory=lambda: array("d"))  # lowest probability of a link it got (NaN: none)
     info: dict = field(default_factory=dict)
 
+    @property
+    def linked_on(self) -> _Reasons:
+        return _Reasons(self.reasons)
 
-def _merge_on(forest: UnionFind, keys_per_record, reason: str, linked_on: list[set[str]]) -> None:
-    first_holder: dict[str, int] = {}
-    for index, keys in enumerate(keys_per_record):
-        for key in keys:
-            if key in first_holder:
-                if forest.find(index) != forest.find(first_holder[key]):
-                    linked_on[index].add(reason)
-                    linked_on[first_holder[key]].add(reason)
-                forest.union(index, first_holder[key])
-            else:
-                first_holder[key] = index
+
+def _merge_on(forest: UnionFind, edges, bit: int, reasons: bytearray | None) -> None:
+    """Unions each record with the first record holding one of its keys; `edges` in record order.
+    A record gets `bit` when this joined it to a record it was not yet with."""
+    for batch in edges:
+        records, holders = batch.column(0).to_pylist(), batch.column(1).to_pylist()
+        for index, holder in zip(records, holders, strict=True):
+            if reasons is not None and forest.find(index) != forest.find(holder):
+                reasons[index] |= bit
+                reasons[holder] |= bit
+            forest.union(index, holder)
+
+
+def _key_edges(store: RecordStore, column: str, is_list: bool = True):
+    """(record, first record holding the same key) for each key of `column`, in record then key
+    order, when they differ: what a scan of the records with a dict of first holders gives."""
+    keys = (
+        f"SELECT pidx, unnest({column}) AS key, generate_subscripts({column}, 1) AS position FROM persons"
+        if is_list
+        else f"SELECT pidx, {column} AS key, 1 AS position FROM persons WHERE {column} IS NOT NULL"
+    )
+    return store.batches(
+        f"SELECT pidx, first FROM (SELECT pidx, position, min(pidx) OVER (PARTITION BY key) AS first FROM ({keys})) "
+        "WHERE first <> pidx ORDER BY pidx, position"
+    )
 
 
 def link(records: list[dict], probabilistic: bool = True) -> LinkResult:
     """`records` are person records (dicts with the link fields of linkfeatures.py), in a stable order."""
-    size = len(records)
-    linked_on: list[set[str]] = [set() for _ in range(size)]
+    store = RecordStore()
+    try:
+        store.add([{**record, "identifies": True} for record in records])
+        return link_store(store, probabilistic)
+    finally:
+        store.close()
+
+
+def link_store(store: RecordStore, probabilistic: bool = True) -> LinkResult:
+    """Links the person records of `store` (numbered by RecordStore.index_persons)."""
+    size = store.index_persons()
+    reasons = bytearray(size)
     best = UnionFind(size)
-    _merge_on(best, [r["strong_keys"] for r in records], "nir_or_ipp", linked_on)
-    _merge_on(
-        best,
-        [[r["name_birth_key"]] if r["name_birth_key"] else [] for r in records],
-        "name_birth_date",
-        linked_on,
-    )
-    deterministic = group([best.find(i) for i in range(size)])
+    _merge_on(best, _key_edges(store, "strong_keys"), _BIT["nir_or_ipp"], reasons)
+    _merge_on(best, _key_edges(store, "name_birth_key", is_list=False), _BIT["name_birth_date"], reasons)
+    deterministic = best.roots()
     info: dict = {
         "method": "deterministic",
         "best_threshold": BEST_THRESHOLD,
         "lower_threshold": LOWER_THRESHOLD,
     }
-    pairs: list[tuple[float, int, int]] = []
+    scored = False
     if probabilistic and size > 1:
         try:
-            pairs, scored = score_pairs(
-                records, sum(len(m) * (len(m) - 1) // 2 for m in deterministic.values()), LOWER_THRESHOLD
-            )
-            info.update(scored)
+            info.update(score_pairs(store, size, _pairs_within(deterministic), LOWER_THRESHOLD))
+            scored = True
         except Exception as error:  # noqa: BLE001 - the deterministic result still stands
             info["splink_error"] = f"{type(error).__name__}: {error}"[:500]
-    probability: list[float | None] = [None] * size
-    groups = {}
-    for root, members in deterministic.items():
-        groups[root] = evidence(records[members[0]])
-        for index in members[1:]:
-            merge_evidence(groups[root], evidence(records[index]))
+    probability = array("d", [math.nan]) * size
     merged = vetoed = 0
-    for value, a, b in pairs:
-        if value < BEST_THRESHOLD:
-            break
+    if scored:
+        merged, vetoed = _merge_best(store, best, deterministic, reasons, probability)
+        info.update({"merges": merged, "vetoed": vetoed})
+    best_roots = best.roots()
+    lower = UnionFind(parent=array("q", best_roots))
+    if scored:
+        for batch in store.batches(f"SELECT a, b FROM pairs WHERE p >= {LOWER_THRESHOLD}"):
+            for a, b in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
+                lower.union(a, b)
+    _merge_on(lower, _key_edges(store, "weak_keys"), 0, None)
+    lower_roots = lower.roots()
+    return LinkResult(best_roots, lower_roots, size, _clusters(best_roots), _clusters(lower_roots), reasons, probability, info)
+
+
+def _pairs_within(roots: array) -> int:
+    """Pairs of records the deterministic stage put together."""
+    sizes = array("q", [0]) * len(roots)
+    for root in roots:
+        sizes[root] += 1
+    return sum(n * (n - 1) // 2 for n in sizes if n > 1)
+
+
+def _clusters(roots: array) -> int:
+    return sum(1 for index, root in enumerate(roots) if index == root)
+
+
+def _merge_best(store: RecordStore, best: UnionFind, deterministic: array, reasons: bytearray, probability: array):
+    """Merges the pairs scored at BEST_THRESHOLD or more, strongest first, unless the two groups
+    cannot be one person (two NIRs, incompatible birth dates): (merges, vetoed)."""
+    strong = []
+    for batch in store.batches(f"SELECT p, a, b FROM pairs WHERE p >= {BEST_THRESHOLD} ORDER BY p DESC, a, b"):
+        strong += zip(*(batch.column(i).to_pylist() for i in range(3)), strict=True)
+    if not strong:
+        return 0, 0
+    groups = evidence_of_groups(store, deterministic, {deterministic[i] for _, a, b in strong for i in (a, b)})
+    merged = vetoed = 0
+    for value, a, b in strong:
         root_a, root_b = best.find(a), best.find(b)
         if root_a == root_b:
             continue
@@ -111,42 +187,16 @@ def link(records: list[dict], probabilistic: bool = True) -> LinkResult:
             continue
         best.union(root_a, root_b)
         kept, gone = (root_a, root_b) if best.find(root_a) == root_a else (root_b, root_a)
-        merge_evidence(groups[kept], groups.pop(gone))
+        for name, values in groups.pop(gone).items():
+            groups[kept][name] |= values
         merged += 1
         for index in (a, b):
-            linked_on[index].add("probabilistic")
-            probability[index] = value if probability[index] is None else min(probability[index], value)
-    if info["method"] == "splink":
-        info.update({"merges": merged, "vetoed": vetoed})
-    lower = UnionFind(size)
-    for index in range(size):
-        lower.union(index, best.find(index))
-    for value, a, b in pairs:
-        if value >= LOWER_THRESHOLD:
-            lower.union(a, b)
-    _merge_on(
-        lower, [r["weak_keys"] for r in records], "shared_contact_or_name", [set() for _ in range(size)]
-    )
-    best_roots = [best.find(i) for i in range(size)]
-    lower_roots = [lower.find(i) for i in range(size)]
-    return LinkResult(
-        best_roots,
-        lower_roots,
-        size,
-        len(set(best_roots)),
-        len(set(lower_roots)),
-        linked_on,
-        probability,
-        info,
-    )
+            reasons[index] |= _BIT["probabilistic"]
+            probability[index] = value if math.isnan(probability[index]) else min(probability[index], value)
+    return merged, vetoed
 
 
 def person_id(record_ids: list[str]) -> str:
+    """A person's id: from the smallest of its record ids (report.py computes the same in SQL)."""
     return "p" + hashlib.sha256(min(record_ids).encode()).hexdigest()[:15]
 
-
-def group(roots: list[int]) -> dict[int, list[int]]:
-    members: dict[int, list[int]] = defaultdict(list)
-    for index, root in enumerate(roots):
-        members[root].append(index)
-    return members

@@ -1,4 +1,5 @@
-"""Probabilistic stage of the linkage: Splink (Fellegi-Sunter) on DuckDB, in memory, offline.
+"""Probabilistic stage of the linkage: Splink (Fellegi-Sunter) on DuckDB, offline, on the scan's
+record store (recordstore.py: a database on disk, so memory does not grow with the scan).
 
 It compares person records on their link fields (keyed hashes, see linkfeatures.py): name, birth
 date, postcode and shared contacts, and scores every pair that shares a blocking key. Parameters:
@@ -131,16 +132,14 @@ def _settings(prior: float, parameters: dict | None = None) -> dict:
     }
 
 
-def _table(records: list[dict]):
-    import pyarrow as pa
-
-    columns = {"unique_id": pa.array(range(len(records)), pa.int64())}
-    for name in COLUMNS:
-        values = [r.get(name) or None for r in records]  # an empty list is no value
-        kind = pa.list_(pa.string()) if name in ("name_grams", "birth_parts", "contact_keys") else pa.string()
-        columns[name] = pa.array(values, kind)
-    columns["name_grams_n"] = pa.array([len(r.get("name_grams") or ()) for r in records], pa.int32())
-    return pa.table(columns)
+def _input_table(store) -> str:
+    """The columns Splink compares, one row per person record (unique_id = pidx)."""
+    columns = ", ".join(COLUMNS)
+    store.run(
+        f"CREATE OR REPLACE TABLE link_input AS SELECT pidx AS unique_id, {columns}, "
+        "coalesce(len(name_grams), 0)::INTEGER AS name_grams_n FROM persons ORDER BY pidx"
+    )
+    return "link_input"
 
 
 def _trained(model: dict) -> dict:
@@ -187,29 +186,25 @@ def _blend(
     return parameters
 
 
-def _label_pairs(records: list[dict]) -> list[tuple[int, int]]:
+def _label_pairs(store) -> list[tuple[int, int]]:
     """Pairs of records sharing a NIR/INS or an IPP: each record with the first holder of its key."""
-    first: dict[str, int] = {}
-    pairs = set()
-    for index, record in enumerate(records):
-        for key in record.get("strong_keys") or []:
-            holder = first.setdefault(key, index)
-            if holder != index:
-                pairs.add((holder, index))
-    return sorted(pairs)[:MAX_LABELS]
+    return store.fetch(
+        "SELECT DISTINCT first AS a, pidx AS b FROM (SELECT pidx, min(pidx) OVER (PARTITION BY key) AS first "
+        "FROM (SELECT pidx, unnest(strong_keys) AS key FROM persons)) WHERE first <> pidx "
+        f"ORDER BY a, b LIMIT {MAX_LABELS}"
+    )
 
 
-def score_pairs(
-    records: list[dict], deterministic_pairs: int, threshold: float
-) -> tuple[list[tuple[float, int, int]], dict]:
-    """Pairs of records (match probability >= threshold, i < j) scored by Splink, sorted by
-    decreasing probability then index; and what was done, for the manifest."""
+def score_pairs(store, size: int, deterministic_pairs: int, threshold: float) -> dict:
+    """Scores with Splink the pairs of person records of `store` that share a blocking key and
+    keeps those at `threshold` or more in its table `pairs` (p rounded to 9 digits, a < b: pidx);
+    returns what was done, for the manifest."""
     import duckdb
     import pyarrow as pa
     from splink import DuckDBAPI, Linker
 
     started = time.monotonic()
-    size = len(records)
+    connection = store.connection
     total_pairs = size * (size - 1) // 2
     prior = min(0.5, max(deterministic_pairs, 1) / max(total_pairs, 1) / RECALL_OF_DETERMINISTIC_STAGE)
     info = {
@@ -221,62 +216,55 @@ def score_pairs(
         "probability_two_random_records_match": prior,
     }
     logging.getLogger("splink").setLevel(logging.ERROR)
-    connection = duckdb.connect(":memory:")
-    try:
-        connection.execute("SET threads TO 1")  # one thread: sampling and sums in the same order every run
-        api = DuckDBAPI(connection=connection)
-        data = api.register(_table(records), table_name="records")
-        labels = _label_pairs(records)
-        u_trained = size >= MIN_RECORDS_U
-        m_trained = len(labels) >= MIN_LABELS
-        u_pairs = min(MAX_U_PAIRS, total_pairs)
-        trained = {name: {} for name in COMPARISONS}
-        if u_trained or m_trained:
-            linker = Linker(data, _settings(prior), log_level=None)
-            if u_trained:
-                linker.training.estimate_u_using_random_sampling(
-                    max_pairs=u_pairs, seed=SEED, min_count_per_level=None, num_chunks=U_CHUNKS
-                )
-            if m_trained:
-                table = pa.table(
-                    {"unique_id_l": [a for a, _ in labels], "unique_id_r": [b for _, b in labels]}
-                )
-                linker.table_management.register_table(table, "labels", overwrite=True)
-                linker.training.estimate_m_from_pairwise_labels("labels")
-            trained = _trained(linker.misc.save_model_to_json())
-        u_floor = CHANCE_AGREEMENTS_PER_RECORD * size / max(total_pairs, 1)
-        parameters = _blend(trained, prior, u_pairs, u_floor, m_trained, u_trained)
-        info["u_floor"] = u_floor
-        info.update(
-            {
-                "u_from": "random sampling" if u_trained else "defaults",
-                "u_pairs_sampled": u_pairs if u_trained else 0,
-                "m_from": "labelled pairs (NIR/INS or IPP)" if m_trained else "defaults",
-                "labelled_pairs": len(labels),
-            }
-        )
-        info["parameters"] = {
-            name: {
-                levels[i][0]: {"m": round(m, 6), "u": round(u, 9), "weight": round(math.log2(m / u), 2)}
-                for i, (m, u) in values.items()
-            }
-            for name, values in parameters.items()
-            for levels in [COMPARISONS[name]]
+    connection.execute("SET threads TO 1")  # one thread: sampling and sums in the same order every run
+    api = DuckDBAPI(connection=connection)
+    data = api.register(_input_table(store), table_name="records_to_link")
+    labels = _label_pairs(store)
+    u_trained = size >= MIN_RECORDS_U
+    m_trained = len(labels) >= MIN_LABELS
+    u_pairs = min(MAX_U_PAIRS, total_pairs)
+    trained = {name: {} for name in COMPARISONS}
+    if u_trained or m_trained:
+        linker = Linker(data, _settings(prior), log_level=None)
+        if u_trained:
+            linker.training.estimate_u_using_random_sampling(
+                max_pairs=u_pairs, seed=SEED, min_count_per_level=None, num_chunks=U_CHUNKS
+            )
+        if m_trained:
+            table = pa.table({"unique_id_l": [a for a, _ in labels], "unique_id_r": [b for _, b in labels]})
+            linker.table_management.register_table(table, "labels", overwrite=True)
+            linker.training.estimate_m_from_pairwise_labels("labels")
+        trained = _trained(linker.misc.save_model_to_json())
+    u_floor = CHANCE_AGREEMENTS_PER_RECORD * size / max(total_pairs, 1)
+    parameters = _blend(trained, prior, u_pairs, u_floor, m_trained, u_trained)
+    info["u_floor"] = u_floor
+    info.update(
+        {
+            "u_from": "random sampling" if u_trained else "defaults",
+            "u_pairs_sampled": u_pairs if u_trained else 0,
+            "m_from": "labelled pairs (NIR/INS or IPP)" if m_trained else "defaults",
+            "labelled_pairs": len(labels),
         }
-        connection.execute("SET threads TO 2")  # scoring does not depend on the order of work
-        linker = Linker(data, _settings(prior, parameters), log_level=None)
-        predictions = linker.inference.predict(threshold_match_probability=threshold)
-        rows = connection.execute(
-            f"SELECT unique_id_l, unique_id_r, match_probability FROM {predictions.physical_name}"
-        ).fetchall()
-    finally:
-        connection.close()
-    pairs = sorted(
-        ((round(p, 9), min(a, b), max(a, b)) for a, b, p in rows), key=lambda t: (-t[0], t[1], t[2])
     )
-    info["pairs_scored_above_threshold"] = len(pairs)
+    info["parameters"] = {
+        name: {
+            levels[i][0]: {"m": round(m, 6), "u": round(u, 9), "weight": round(math.log2(m / u), 2)}
+            for i, (m, u) in values.items()
+        }
+        for name, values in parameters.items()
+        for levels in [COMPARISONS[name]]
+    }
+    connection.execute("SET threads TO 2")  # scoring does not depend on the order of work
+    linker = Linker(data, _settings(prior, parameters), log_level=None)
+    predictions = linker.inference.predict(threshold_match_probability=threshold)
+    store.run(
+        "CREATE OR REPLACE TABLE pairs AS SELECT round(match_probability, 9) AS p, "
+        "least(unique_id_l, unique_id_r) AS a, greatest(unique_id_l, unique_id_r) AS b "
+        f"FROM {predictions.physical_name}"
+    )
+    info["pairs_scored_above_threshold"] = store.fetch("SELECT count(*) FROM pairs")[0][0]
     info["seconds"] = round(time.monotonic() - started, 2)
-    return pairs, info
+    return info
 
 
 def compatible(a: dict, b: dict) -> bool:
@@ -289,15 +277,21 @@ def compatible(a: dict, b: dict) -> bool:
     return True
 
 
-def evidence(record: dict) -> dict:
+def evidence_of_groups(store, roots, wanted: set[int]) -> dict[int, dict]:
+    """What `compatible` compares, for each group of records (by root in `roots`) in `wanted`:
+    their NIRs, birth dates, swapped birth dates and birth-date components."""
+    import pyarrow as pa
+
+    members = [(index, root) for index, root in enumerate(roots) if root in wanted]
+    table = pa.table({"pidx": [m[0] for m in members], "root": [m[1] for m in members]})
+    rows = store.fetch(
+        "SELECT root, flatten(list(nir_keys) FILTER (WHERE nir_keys IS NOT NULL)), list(birth) FILTER (WHERE birth IS NOT NULL), "
+        "list(birth_swap) FILTER (WHERE birth_swap IS NOT NULL), "
+        "flatten(list(birth_parts) FILTER (WHERE birth_parts IS NOT NULL)) "
+        "FROM wanted_members JOIN persons USING (pidx) GROUP BY root",
+        {"wanted_members": table},
+    )
     return {
-        "nir": set(record.get("nir_keys") or ()),
-        "birth": {record["birth"]} if record.get("birth") else set(),
-        "swap": {record["birth_swap"]} if record.get("birth_swap") else set(),
-        "parts": set(record.get("birth_parts") or ()),
+        root: {"nir": set(nir or ()), "birth": set(birth or ()), "swap": set(swap or ()), "parts": set(parts or ())}
+        for root, nir, birth, swap, parts in rows
     }
-
-
-def merge_evidence(into: dict, other: dict) -> None:
-    for name, values in other.items():
-        into[name] |= values

@@ -4,6 +4,7 @@ and manifest.json last (it holds the SHA-256 of every other output). Format: doc
 import hashlib
 import json
 import platform
+import shutil
 from collections import Counter, defaultdict
 from importlib import metadata
 from pathlib import Path, PurePosixPath
@@ -14,13 +15,15 @@ import pyarrow.parquet as pq
 from garde.scanner.detect import DETECTORS
 from garde.scanner.extract import REGISTRY
 from garde.scanner.html_report import render
-from garde.scanner.link import group, link, person_id
+from garde.scanner.link import REASONS, link_store
 from garde.scanner.mask import key_fingerprint
 from garde.scanner.model import CATEGORIES
+from garde.scanner.recordstore import RecordStore
 from garde.scanner.worker import PART_FINDINGS, part_path, read_part
 
 FORMAT_VERSION = 1
 MAX_LOCATIONS = 50
+_REASON_BITS = [(reason, 1 << index) for index, reason in enumerate(REASONS)]
 
 FINDINGS_SCHEMA = pa.schema(
     [("path", pa.string()), ("sha256", pa.string()), ("occurrences", pa.int32()), ("person_id", pa.string())]
@@ -73,40 +76,59 @@ def _folder(path: str) -> str:
 
 
 def write_report(out: Path, parts: Path, occurrences, first_path, outcomes, issues, run: dict) -> tuple[dict, dict]:
-    paths_of: dict[str, list[str]] = defaultdict(list)
-    for occurrence in occurrences:
-        if occurrence["status"] in ("scanned", "duplicate"):
-            paths_of[occurrence["sha256"]].append(occurrence["path"])
-    contents = list(first_path)  # in walk order: the output does not depend on --jobs
+    """The outputs of a scan from its parts. The records go through a DuckDB database in `parts`
+    (recordstore.py) and every table is written in batches: memory does not grow with the number
+    of records (it does with the number of files: `occurrences` is a list)."""
+    store_path = parts / "records.duckdb"
+    _remove_store(store_path)  # left by a killed run: rebuilt from the parts
+    store = RecordStore(store_path)
+    try:
+        return _write(out, parts, store, occurrences, first_path, outcomes, issues, run)
+    finally:
+        store.close()
+        _remove_store(store_path)
 
-    records = []
+
+def _remove_store(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(path.with_suffix(".spill"), ignore_errors=True)
+
+
+def _write(out: Path, parts: Path, store: RecordStore, occurrences, first_path, outcomes, issues, run: dict):
+    contents = list(first_path)  # in walk order: the output does not depend on --jobs
+    copies = Counter(o["sha256"] for o in occurrences if o["status"] in ("scanned", "duplicate"))
+    _store_paths(store, occurrences, first_path)
+    records_of: list[tuple[str, int]] = []  # (content, number of records), in the store's order
     with_findings = set()
     for sha256 in contents:
         part = read_part(part_path(parts, sha256))
         if part is None:
             continue
-        for row in part[1]:
-            row["sha256"] = sha256
-            records.append(row)
+        store.add(part[1], sha256)
+        records_of.append((sha256, len(part[1])))
         if part[2].num_rows:
             with_findings.add(sha256)  # read again below, one file at a time: memory stays bounded
-    persons_rows, person_of, counts, linkage = _persons(records, first_path, paths_of)
-    run = {**run, "linkage": linkage}
+    result = link_store(store)
+    _assign_persons(store, result)
+    run = {**run, "linkage": result.info}
+    counts = {"lower": result.lower_count, "best": result.best_count, "upper": result.upper}
 
-    findings_per_content: Counter = Counter()
     category_findings, category_distinct, detector_findings = Counter(), Counter(), Counter()
+    findings_per_content: Counter = Counter()
+    person_ids = _person_ids_in_order(store)
     with pq.ParquetWriter(out / "findings.parquet", FINDINGS_SCHEMA) as writer:
-        for sha256 in contents:
+        for sha256, record_count in records_of:
+            person_of = dict(next(person_ids) for _ in range(record_count))
             if sha256 not in with_findings:
                 continue
             table = read_part(part_path(parts, sha256))[2]
-            occurrences_count = len(paths_of[sha256])
-            ids = table.column("record_id").to_pylist()
+            occurrences_count = copies[sha256]
             extra = {
                 "path": pa.array([first_path[sha256]] * table.num_rows, pa.string()),
                 "sha256": pa.array([sha256] * table.num_rows, pa.string()),
                 "occurrences": pa.array([occurrences_count] * table.num_rows, pa.int32()),
-                "person_id": pa.array([person_of.get(i) for i in ids], pa.string()),
+                "person_id": pa.array([person_of.get(i) for i in table.column("record_id").to_pylist()], pa.string()),
             }
             columns = [extra[name] if name in extra else table.column(name) for name in FINDINGS_SCHEMA.names]
             writer.write_table(pa.Table.from_arrays(columns, schema=FINDINGS_SCHEMA))
@@ -116,64 +138,39 @@ def write_report(out: Path, parts: Path, occurrences, first_path, outcomes, issu
                 category_findings[category] += occurrences_count
                 detector_findings[detector] += occurrences_count
 
-    record_rows = [
-        {
-            "record_id": r["record_id"],
-            "sha256": r["sha256"],
-            "path": first_path[r["sha256"]],
-            "locator": r["locator"],
-            "person_id": person_of.get(r["record_id"]),
-            "categories": r["categories"],
-            "detectors": r["detectors"],
-        }
-        for r in records
-    ]
-    pq.write_table(pa.Table.from_pylist(record_rows, schema=RECORDS_SCHEMA), out / "records.parquet")
-    pq.write_table(pa.Table.from_pylist(persons_rows, schema=PERSONS_SCHEMA), out / "persons.parquet")
+    _write_batches(
+        out / "records.parquet",
+        RECORDS_SCHEMA,
+        store.batches(
+            "SELECT r.record_id, r.sha256, f.path, r.locator, m.person_id, r.categories, r.detectors "
+            "FROM records r JOIN first_paths f USING (sha256) LEFT JOIN person_of m USING (idx) ORDER BY r.idx"
+        ),
+    )
+    persons_per_category = _write_persons(out / "persons.parquet", store)
 
-    file_rows, errors = [], [dict(issue) for issue in issues]
+    errors = [dict(issue) for issue in issues]
     folders: dict[str, Counter] = defaultdict(Counter)
     types: dict[str, Counter] = defaultdict(Counter)
-    for occurrence in occurrences:
-        outcome = outcomes.get(occurrence["sha256"], {}) if occurrence["status"] != "opened" else {}
-        file_type = occurrence.get("type") or outcome.get("extractor") or "unknown"
-        findings = findings_per_content[occurrence["sha256"]] if occurrence["status"] != "opened" else 0
-        status = occurrence["status"]
-        if status == "scanned" and outcome.get("error"):
-            status = "error"
-            errors.append({"path": occurrence["path"], "kind": "error", "reason": outcome["error"]})
-        elif status == "scanned" and outcome.get("skipped"):
-            status = "skipped"
-        file_rows.append(
-            {
-                "path": occurrence["path"],
-                "sha256": occurrence["sha256"],
-                "size": occurrence["size"],
-                "depth": occurrence["depth"],
-                "type": file_type,
-                "status": status,
-                "duplicate_of": occurrence.get("duplicate_of"),
-                "records": outcome.get("records", 0),
-                "findings": findings,
-                "error": outcome.get("error") if occurrence["status"] == "scanned" else None,
-            }
-        )
-        folder = folders[_folder(occurrence["path"])]
-        folder["files"] += 1
-        folder["findings"] += findings
-        types[file_type]["files"] += 1
-        types[file_type]["findings"] += findings
-    pq.write_table(pa.Table.from_pylist(file_rows, schema=FILES_SCHEMA), out / "files.parquet")
+    statuses: Counter = Counter()
+    with pq.ParquetWriter(out / "files.parquet", FILES_SCHEMA) as writer:
+        for chunk in _chunks(occurrences, 50_000):
+            file_rows = [_file_row(o, outcomes, findings_per_content, errors) for o in chunk]
+            writer.write_table(pa.Table.from_pylist(file_rows, schema=FILES_SCHEMA))
+            for occurrence, row in zip(chunk, file_rows, strict=True):
+                statuses[row["status"]] += 1
+                folder = folders[_folder(occurrence["path"])]
+                folder["files"] += 1
+                folder["findings"] += row["findings"]
+                types[row["type"]]["files"] += 1
+                types[row["type"]]["findings"] += row["findings"]
 
-    persons_per_category = Counter(c for row in persons_rows for c in row["categories"])
-    statuses = Counter(row["status"] for row in file_rows)
     issue_kinds = Counter(issue["kind"] for issue in issues)
     summary = {
         "format_version": FORMAT_VERSION,
         "persons": counts,
-        "records": {"with_findings": len(records), "person_records": counts["upper"]},
+        "records": {"with_findings": store.size, "person_records": counts["upper"]},
         "files": {
-            "seen": len(file_rows),
+            "seen": len(occurrences),
             "distinct_scanned": len(contents),
             "duplicates": statuses["duplicate"],
             "archives_opened": statuses["opened"],
@@ -205,40 +202,125 @@ def write_report(out: Path, parts: Path, occurrences, first_path, outcomes, issu
     return summary, manifest
 
 
-def _persons(records: list[dict], first_path: dict, paths_of: dict) -> tuple[list[dict], dict, dict, dict]:
-    person_records = [r for r in records if r["identifies"]]
-    result = link(person_records)
-    lower_ids = {root: person_id([person_records[i]["record_id"] for i in members]) for root, members in group(result.lower).items()}
-    rows, person_of = [], {}
-    for root, members in group(result.best).items():
-        ids = [person_records[i]["record_id"] for i in members]
-        pid = person_id(ids)
-        locations, files = [], set()
-        for i in members:
-            record = person_records[i]
-            for path in paths_of[record["sha256"]]:
-                files.add(path)
-                if len(locations) < MAX_LOCATIONS:
-                    locations.append(f"{path}#{record['locator']}")
-        for record_id in ids:
-            person_of[record_id] = pid
-        rows.append(
+def _file_row(occurrence: dict, outcomes: dict, findings_per_content: Counter, errors: list) -> dict:
+    """The files.parquet row of one occurrence; an error of its file is added to `errors`."""
+    outcome = outcomes.get(occurrence["sha256"], {}) if occurrence["status"] != "opened" else {}
+    findings = findings_per_content[occurrence["sha256"]] if occurrence["status"] != "opened" else 0
+    status = occurrence["status"]
+    if status == "scanned" and outcome.get("error"):
+        status = "error"
+        errors.append({"path": occurrence["path"], "kind": "error", "reason": outcome["error"]})
+    elif status == "scanned" and outcome.get("skipped"):
+        status = "skipped"
+    return {
+        "path": occurrence["path"],
+        "sha256": occurrence["sha256"],
+        "size": occurrence["size"],
+        "depth": occurrence["depth"],
+        "type": occurrence.get("type") or outcome.get("extractor") or "unknown",
+        "status": status,
+        "duplicate_of": occurrence.get("duplicate_of"),
+        "records": outcome.get("records", 0),
+        "findings": findings,
+        "error": outcome.get("error") if occurrence["status"] == "scanned" else None,
+    }
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _store_paths(store: RecordStore, occurrences, first_path: dict) -> None:
+    """Tables `paths` (every path of each scanned content, in walk order) and `first_paths`."""
+    store.run("CREATE TABLE paths (sha256 VARCHAR, path VARCHAR, ord BIGINT)")
+    store.run("CREATE TABLE first_paths (sha256 VARCHAR, path VARCHAR)")
+    located = [o for o in occurrences if o["status"] in ("scanned", "duplicate")]
+    for start, chunk in ((start, located[start : start + 50_000]) for start in range(0, len(located), 50_000)):
+        table = pa.table(
             {
-                "person_id": pid,
-                "records": len(members),
-                "files": len(files),
-                "categories": sorted({c for i in members for c in person_records[i]["categories"]}),
-                "detectors": sorted({d for i in members for d in person_records[i]["detectors"]}),
-                "linked_on": sorted({reason for i in members for reason in result.linked_on[i]}),
-                "match_probability": min((p for i in members if (p := result.probability[i]) is not None), default=None),
-                "lower_bound_group": lower_ids[result.lower[root]],
-                "locations": locations,
-                "record_ids": ids,
+                "sha256": [o["sha256"] for o in chunk],
+                "path": [o["path"] for o in chunk],
+                "ord": pa.array(range(start, start + len(chunk)), pa.int64()),
             }
         )
-    rows.sort(key=lambda row: row["person_id"])
-    counts = {"lower": result.lower_count, "best": result.best_count, "upper": result.upper}
-    return rows, person_of, counts, result.info
+        store.fetch("INSERT INTO paths SELECT * FROM batch", {"batch": table})
+    firsts = list(first_path.items())
+    for chunk in _chunks(firsts, 50_000):
+        table = pa.table({"sha256": [sha for sha, _ in chunk], "path": [path for _, path in chunk]})
+        store.fetch("INSERT INTO first_paths SELECT * FROM batch", {"batch": table})
+
+
+def _assign_persons(store: RecordStore, result) -> None:
+    """Table `person_of`: each person record with its person (best estimate) and lower-bound group,
+    both named by person_id() of their records, the reasons it was linked on and its probability."""
+    import numpy as np
+
+    assignment = pa.table(
+        {
+            "pidx": pa.array(np.arange(result.upper, dtype=np.int64)),
+            "best": pa.array(np.frombuffer(result.best, dtype=np.int64) if result.upper else np.zeros(0, np.int64)),
+            "lower": pa.array(np.frombuffer(result.lower, dtype=np.int64) if result.upper else np.zeros(0, np.int64)),
+            "reasons": pa.array(np.frombuffer(bytes(result.reasons), dtype=np.uint8)),
+            "probability": pa.array(
+                np.frombuffer(result.probability, dtype=np.float64) if result.upper else np.zeros(0), from_pandas=True
+            ),
+        }
+    )
+    store.fetch("CREATE TABLE assignment AS SELECT * FROM batch", {"batch": assignment})
+    store.run(
+        "CREATE TABLE person_of AS "
+        "WITH linked AS (SELECT * FROM persons JOIN assignment USING (pidx)), "
+        "best_ids AS (SELECT best, 'p' || left(sha256(min(record_id)), 15) AS person_id FROM linked GROUP BY best), "
+        "lower_ids AS (SELECT lower, 'p' || left(sha256(min(record_id)), 15) AS lower_id FROM linked GROUP BY lower) "
+        "SELECT linked.*, person_id, lower_id FROM linked JOIN best_ids USING (best) JOIN lower_ids USING (lower)"
+    )
+
+
+def _person_ids_in_order(store: RecordStore):
+    """(record_id, person_id or None) of every record, in the store's order."""
+    for batch in store.batches(
+        "SELECT r.record_id, m.person_id FROM records r LEFT JOIN person_of m USING (idx) ORDER BY r.idx"
+    ):
+        yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
+
+
+def _write_persons(path: Path, store: RecordStore) -> Counter:
+    """persons.parquet, one row per person ordered by person_id; persons per category."""
+    store.run(
+        "CREATE TABLE persons_out AS "
+        "WITH located AS (SELECT m.person_id, m.pidx, p.ord, p.path, p.path || '#' || m.locator AS location "
+        "  FROM person_of m JOIN paths p USING (sha256)), "
+        f"places AS (SELECT person_id, count(DISTINCT path)::INTEGER AS files, list(location ORDER BY pidx, ord)[1:{MAX_LOCATIONS}] AS locations "
+        "  FROM located GROUP BY person_id), "
+        "gathered AS (SELECT person_id, count(*)::INTEGER AS records, "
+        "  list_sort(list_distinct(flatten(list(categories)))) AS categories, "
+        "  list_sort(list_distinct(flatten(list(detectors)))) AS detectors, bit_or(reasons) AS reasons, "
+        "  min(probability) FILTER (WHERE NOT isnan(probability)) AS match_probability, "
+        "  any_value(lower_id) AS lower_bound_group, list(record_id ORDER BY pidx) AS record_ids "
+        "  FROM person_of GROUP BY person_id) "
+        "SELECT person_id, records, coalesce(files, 0) AS files, categories, detectors, reasons, match_probability, "
+        "lower_bound_group, coalesce(locations, []) AS locations, record_ids "
+        "FROM gathered LEFT JOIN places USING (person_id) ORDER BY person_id"
+    )
+
+    def with_reason_names(batches):
+        for batch in batches:
+            names = [sorted(reason for reason, bit in _REASON_BITS if bits & bit) for bits in batch.column("reasons").to_pylist()]
+            columns = {name: batch.column(name) for name in batch.schema.names if name != "reasons"}
+            columns["linked_on"] = pa.array(names, pa.list_(pa.string()))
+            yield pa.record_batch([columns[name] for name in PERSONS_SCHEMA.names], names=PERSONS_SCHEMA.names)
+
+    _write_batches(path, PERSONS_SCHEMA, with_reason_names(store.batches("SELECT * FROM persons_out ORDER BY person_id")))
+    return Counter(dict(store.fetch("SELECT category, count(*) FROM (SELECT unnest(categories) AS category FROM persons_out) GROUP BY category")))
+
+
+def _write_batches(path: Path, schema: pa.Schema, batches) -> None:
+    with pq.ParquetWriter(path, schema) as writer:
+        for batch in batches:
+            if batch.num_rows:
+                writer.write_table(pa.Table.from_batches([batch]).cast(schema))
+        # an empty table still has its schema: ParquetWriter writes it on close
 
 
 def _write_json(path: Path, value) -> None:

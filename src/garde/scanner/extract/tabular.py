@@ -53,8 +53,8 @@ def table_records(rows, locator_prefix: str = "row ", first_row_number: int = 1,
                 names = [name or None for name in header]
                 continue
             names = [None] * len(cells)
-        width = len(names)
-        fields = [Field(names[i] if i < width else None, cell) for i, cell in enumerate(cells) if cell.strip()]
+        row_names = names if len(cells) <= len(names) else names + [None] * (len(cells) - len(names))  # a ragged row: its extra cells have no column
+        fields = [Field(name, cell) for name, cell in zip(row_names, cells, strict=False) if cell and not cell.isspace()]
         if fields:
             yield Record(f"{locator_prefix}{number}", fields)
 

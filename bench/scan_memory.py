@@ -1,0 +1,141 @@
+"""Scanner memory: peak memory of a whole `garde scan` (the command and its worker processes) on
+synthetic dumps of growing size, to check that it stays bounded whatever the size of the dump
+(issue 4: "peak memory under 1 GB on a 10 GB dump").
+
+    .venv/bin/python bench/scan_memory.py [--mb 100 300 1000] [--jobs 2] [--seed 7] [--no-ner]
+                                          [--work DIR]
+
+For each size, the script writes a dump with the realistic mix of bench/scan_bench.py (letters,
+logs, CSV exports, prose), runs `garde scan DUMP --out OUT --jobs N` as a child process, and samples
+the process tree once a second:
+
+- PSS (proportional set size, from /proc/PID/smaps_rollup): each shared page counted once across the
+  processes that share it, so the sum over the tree is the memory the scan really takes;
+- RSS: the sum over the tree (counts pages shared by forked workers several times, an upper bound)
+  and the largest single process.
+
+It prints one line per size: MB scanned, wall time, MB/s, peak PSS of the tree, peak RSS (sum and
+largest process), files, records with findings and persons (lower, best, upper). Dumps are written under --work (a temporary folder
+by default) and deleted after each size.
+"""
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scan_bench import make_dump  # noqa: E402  (a sibling script)
+
+GARDE = Path(sys.executable).with_name("garde")
+
+
+class TreeSampler(threading.Thread):
+    """Samples the memory of a process and its descendants until the process ends."""
+
+    def __init__(self, pid: int, interval: float = 1.0):
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.interval = interval
+        self.peak_pss = self.peak_rss_sum = self.peak_rss_one = 0
+        self.peak_processes = 0
+
+    def run(self) -> None:
+        while self.root.is_running() and self.root.status() != psutil.STATUS_ZOMBIE:
+            processes = [self.root]
+            try:
+                processes += self.root.children(recursive=True)
+            except psutil.NoSuchProcess:
+                break
+            pss = rss_sum = rss_one = 0
+            for process in processes:
+                try:
+                    rss = process.memory_info().rss
+                    pss += _pss(process.pid, rss)
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+                rss_sum += rss
+                rss_one = max(rss_one, rss)
+            self.peak_pss = max(self.peak_pss, pss)
+            self.peak_rss_sum = max(self.peak_rss_sum, rss_sum)
+            self.peak_rss_one = max(self.peak_rss_one, rss_one)
+            self.peak_processes = max(self.peak_processes, len(processes))
+            time.sleep(self.interval)
+
+
+def _pss(pid: int, fallback: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return fallback
+
+
+def measure(megabytes: float, jobs: int, seed: int, ner: bool, work: Path) -> dict:
+    dump, out = work / "dump", work / "out"
+    size = make_dump(dump, megabytes, seed)
+    command = [str(GARDE), "scan", str(dump), "--out", str(out), "--jobs", str(jobs)]
+    if not ner:
+        command.append("--no-ner")
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sampler = TreeSampler(child.pid)
+    sampler.start()
+    _, errors = child.communicate()
+    wall = time.perf_counter() - started
+    sampler.join(timeout=5)
+    if child.returncode != 0:
+        raise SystemExit(f"garde scan failed ({child.returncode}): {errors[-2000:]}")
+    summary = json.loads((out / "summary.json").read_text())
+    figures = {
+        "megabytes": size / 1e6,
+        "wall_seconds": wall,
+        "peak_pss_mb": sampler.peak_pss / 1e6,
+        "peak_rss_sum_mb": sampler.peak_rss_sum / 1e6,
+        "peak_rss_largest_mb": sampler.peak_rss_one / 1e6,
+        "processes": sampler.peak_processes,
+        "summary": {
+            "files": summary["files"]["seen"],
+            "records_with_findings": summary["records"]["with_findings"],
+            "persons": summary["persons"],
+        },
+    }
+    shutil.rmtree(dump)
+    shutil.rmtree(out)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mb", type=float, nargs="+", default=[100, 300, 1000])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-ner", action="store_true", help="scan with --no-ner (names from rules only)")
+    parser.add_argument("--work", type=Path, help="folder for the dumps (default: a temporary folder)")
+    args = parser.parse_args()
+    if not GARDE.exists():
+        raise SystemExit(f"{GARDE} not found: run this script with the project's virtualenv Python")
+    for megabytes in args.mb:
+        with tempfile.TemporaryDirectory(dir=args.work) as temporary:
+            figures = measure(megabytes, args.jobs, args.seed, not args.no_ner, Path(temporary))
+        print(
+            f"{figures['megabytes']:8.1f} MB  jobs={args.jobs} ner={'off' if args.no_ner else 'on'}  "
+            f"wall {figures['wall_seconds']:7.1f} s ({figures['megabytes'] / figures['wall_seconds']:.2f} MB/s)  "
+            f"peak PSS {figures['peak_pss_mb']:6.0f} MB  peak RSS sum {figures['peak_rss_sum_mb']:6.0f} MB, "
+            f"largest process {figures['peak_rss_largest_mb']:5.0f} MB  ({figures['processes']} processes)  "
+            f"{json.dumps(figures['summary'])}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""The records of a scan in a DuckDB database on disk, so that linking them and writing the report
+never holds them in Python: a dump of millions of records needs no more memory than one of
+thousands (DuckDB works within MEMORY_LIMIT and spills to a folder beside the database).
+
+Records are added in walk order (`add`) and numbered by `idx`; the person records (those that
+identify someone) are numbered again, in the same order, by `pidx` in the `persons` table, which
+is what the linkage reads (link.py, linkage.py).
+"""
+
+from pathlib import Path
+
+import pyarrow as pa
+
+MEMORY_LIMIT = "400MB"
+BATCH = 20_000
+
+_TEXT = pa.string()
+_LIST = pa.list_(pa.string())
+RECORD_COLUMNS = pa.schema(
+    [
+        ("idx", pa.int64()),
+        ("record_id", _TEXT),
+        ("sha256", _TEXT),
+        ("locator", _TEXT),
+        ("identifies", pa.bool_()),
+        ("categories", _LIST),
+        ("detectors", _LIST),
+        # link fields (linkfeatures.py)
+        ("strong_keys", _LIST),
+        ("name_birth_key", _TEXT),
+        ("weak_keys", _LIST),
+        ("nir_keys", _LIST),
+        ("contact_keys", _LIST),
+        ("postcode", _TEXT),
+        ("name_key", _TEXT),
+        ("name_grams", _LIST),
+        ("name_phonetic", _TEXT),
+        ("birth", _TEXT),
+        ("birth_swap", _TEXT),
+        ("birth_parts", _LIST),
+    ]
+)
+
+
+class RecordStore:
+    """`path` None: an in-memory database (tests, small scans linked directly)."""
+
+    def __init__(self, path: Path | None = None):
+        import duckdb
+
+        self.connection = duckdb.connect(str(path) if path else ":memory:")
+        if path:
+            spill = Path(path).with_suffix(".spill")
+            spill.mkdir(exist_ok=True)
+            self.connection.execute(f"SET temp_directory = '{spill}'")
+        self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        self.connection.execute("SET preserve_insertion_order = true")
+        self.connection.execute(f"CREATE TABLE records ({_columns_sql(RECORD_COLUMNS)})")
+        self.size = 0
+        self._pending: list[dict] = []
+
+    def add(self, rows: list[dict], sha256: str | None = None) -> None:
+        """Records as the worker writes them (record row + link fields), in walk order."""
+        for row in rows:
+            self._pending.append({**row, "idx": self.size, "sha256": sha256 or row.get("sha256")})
+            self.size += 1
+        if len(self._pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        batch = pa.Table.from_pylist(
+            [{name: _stored(row, name) for name in RECORD_COLUMNS.names} for row in self._pending],
+            schema=RECORD_COLUMNS,
+        )
+        self.fetch("INSERT INTO records SELECT * FROM pending_batch", {"pending_batch": batch})
+        self._pending = []
+
+    def index_persons(self) -> int:
+        """Numbers the person records (pidx, in walk order) in table `persons`; their count."""
+        self.flush()
+        self.run("DROP TABLE IF EXISTS persons")
+        self.run(
+            "CREATE TABLE persons AS SELECT (row_number() OVER (ORDER BY idx) - 1)::BIGINT AS pidx, * "
+            "FROM records WHERE identifies ORDER BY idx"
+        )
+        return self.fetch("SELECT count(*) FROM persons")[0][0]
+
+    def batches(self, query: str, rows: int = 50_000):
+        """Arrow record batches of a query, without holding its whole result. On a cursor of its
+        own: other queries may run while it is read."""
+        cursor = self.connection.cursor()
+        try:
+            yield from cursor.sql(query).to_arrow_reader(rows)
+        finally:
+            cursor.close()
+
+    def fetch(self, query: str, tables: dict | None = None) -> list[tuple]:
+        """All rows of a query (a small result), on a cursor of its own; `tables`: Arrow tables
+        to register by name for this query."""
+        cursor = self.connection.cursor()
+        try:
+            for name, table in (tables or {}).items():
+                cursor.register(name, table)
+            return cursor.execute(query).fetchall()
+        finally:
+            cursor.close()
+
+    def run(self, statement: str) -> None:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(statement)
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _stored(row: dict, name: str):
+    """A value as stored: an empty list is no value (NULL), a missing flag is False."""
+    value = row.get(name)
+    if name == "identifies":
+        return bool(value)
+    return None if value is None or value == [] else value
+
+
+def _columns_sql(schema: pa.Schema) -> str:
+    kinds = {pa.int64(): "BIGINT", _TEXT: "VARCHAR", pa.bool_(): "BOOLEAN", _LIST: "VARCHAR[]"}
+    return ", ".join(f"{field.name} {kinds[field.type]}" for field in schema)
