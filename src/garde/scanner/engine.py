@@ -21,7 +21,7 @@ from garde.scanner.mask import load_key
 from garde.scanner.model import ScanSettings
 from garde.scanner.report import write_report
 from garde.scanner.walk import Issue, Item, Walker, input_size
-from garde.scanner.worker import Config, Pool, Task, _write_part, failed_outcome, part_path, read_part
+from garde.scanner.worker import Config, Pool, Task, failed_outcome, part_path, read_part, write_outcome
 
 WORK_DIR = ".work"
 PARTS_DIR = ".parts"
@@ -249,9 +249,9 @@ class _Run:
             return
         self.first_path[event.sha256] = event.logical
         occurrence["status"] = "scanned"
-        part = read_part(part_path(self.parts, event.sha256)) if self.settings.resume else None
+        part = read_part(self.parts, event.sha256) if self.settings.resume else None
         if part is not None:
-            outcome = part[0]
+            outcome = part.outcome
             if not outcome.get("children"):
                 self.outcomes[event.sha256] = outcome
                 occurrence["resumed"] = True
@@ -265,7 +265,7 @@ class _Run:
     def _done(self, task: Task, outcome: dict, sources: deque) -> None:
         item, key = self.items.pop(task.sha256)
         if not part_path(self.parts, task.sha256).exists():
-            _write_part(self.config, task.sha256, [], [], outcome)  # so --resume does not retry a killer file
+            write_outcome(self.parts, task.sha256, outcome)  # so --resume does not retry a killer file
         self.outcomes[task.sha256] = outcome
         self._discard(item)
         self._advance(item)

@@ -15,7 +15,6 @@ If Splink fails, the deterministic stages alone give the counts and the manifest
 import hashlib
 import math
 from array import array
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -114,7 +113,7 @@ def link(records: list[dict], probabilistic: bool = True) -> LinkResult:
     """`records` are person records (dicts with the link fields of linkfeatures.py), in a stable order."""
     store = RecordStore()
     try:
-        store.add([{**record, "identifies": True} for record in records])
+        store.add([{**record, "identifies": True, "idx": None, "sha256": record.get("sha256")} for record in records])
         return link_store(store, probabilistic)
     finally:
         store.close()

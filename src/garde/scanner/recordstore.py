@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-MEMORY_LIMIT = "400MB"
+MEMORY_LIMIT = "256MB"
 BATCH = 20_000
 
 _TEXT = pa.string()
@@ -49,6 +49,7 @@ class RecordStore:
         import duckdb
 
         self.connection = duckdb.connect(str(path) if path else ":memory:")
+        self.on_disk = path is not None
         if path:
             spill = Path(path).with_suffix(".spill")
             spill.mkdir(exist_ok=True)
@@ -57,25 +58,36 @@ class RecordStore:
         self.connection.execute("SET preserve_insertion_order = true")
         self.connection.execute(f"CREATE TABLE records ({_columns_sql(RECORD_COLUMNS)})")
         self.size = 0
-        self._pending: list[dict] = []
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
 
-    def add(self, rows: list[dict], sha256: str | None = None) -> None:
-        """Records as the worker writes them (record row + link fields), in walk order."""
-        for row in rows:
-            self._pending.append({**row, "idx": self.size, "sha256": sha256 or row.get("sha256")})
-            self.size += 1
-        if len(self._pending) >= BATCH:
+    def add(self, rows: list[dict]) -> None:
+        """Records as dicts (record row + link fields, and `sha256`), in walk order."""
+        table = pa.Table.from_pylist([stored_record(row) for row in rows], schema=RECORD_COLUMNS)
+        for batch in table.to_batches():
+            self.add_batch(batch, None)
+
+    def add_batch(self, batch: pa.RecordBatch, sha256: str | None) -> None:
+        """A batch of a part's records (worker.PART_RECORDS: `idx` and `sha256` are set here), or
+        of RECORD_COLUMNS with `sha256` already there."""
+        size = batch.num_rows
+        columns = {name: batch.column(name) for name in batch.schema.names}
+        columns["idx"] = pa.array(range(self.size, self.size + size), pa.int64())
+        if sha256 is not None:
+            columns["sha256"] = pa.array([sha256] * size, pa.string())
+        self._pending.append(pa.table([columns[name] for name in RECORD_COLUMNS.names], schema=RECORD_COLUMNS))
+        self._pending_rows += size
+        self.size += size
+        if self._pending_rows >= BATCH:
             self.flush()
 
     def flush(self) -> None:
         if not self._pending:
             return
-        batch = pa.Table.from_pylist(
-            [{name: _stored(row, name) for name in RECORD_COLUMNS.names} for row in self._pending],
-            schema=RECORD_COLUMNS,
-        )
-        self.fetch("INSERT INTO records SELECT * FROM pending_batch", {"pending_batch": batch})
-        self._pending = []
+        self.fetch("INSERT INTO records SELECT * FROM pending_batch", {"pending_batch": pa.concat_tables(self._pending).combine_chunks()})
+        self._pending, self._pending_rows = [], 0
+        if self.on_disk:
+            self.run("CHECKPOINT")  # appended rows stay in memory until written to the database file
 
     def index_persons(self) -> int:
         """Numbers the person records (pidx, in walk order) in table `persons`; their count."""
@@ -118,12 +130,13 @@ class RecordStore:
         self.connection.close()
 
 
-def _stored(row: dict, name: str):
-    """A value as stored: an empty list is no value (NULL), a missing flag is False."""
-    value = row.get(name)
-    if name == "identifies":
-        return bool(value)
-    return None if value is None or value == [] else value
+def stored_record(row: dict) -> dict:
+    """A record row as stored: an empty list is no value (NULL), a missing flag is False."""
+    stored = {}
+    for name, value in row.items():
+        stored[name] = None if value is None or value == [] else value
+    stored["identifies"] = bool(row.get("identifies"))
+    return stored
 
 
 def _columns_sql(schema: pa.Schema) -> str:

@@ -7,6 +7,8 @@ import platform
 import shutil
 from collections import Counter, defaultdict
 from importlib import metadata
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
@@ -19,7 +21,7 @@ from garde.scanner.link import REASONS, link_store
 from garde.scanner.mask import key_fingerprint
 from garde.scanner.model import CATEGORIES
 from garde.scanner.recordstore import RecordStore
-from garde.scanner.worker import PART_FINDINGS, part_path, read_part
+from garde.scanner.worker import PART_FINDINGS, read_part
 
 FORMAT_VERSION = 1
 MAX_LOCATIONS = 50
@@ -102,13 +104,15 @@ def _write(out: Path, parts: Path, store: RecordStore, occurrences, first_path, 
     records_of: list[tuple[str, int]] = []  # (content, number of records), in the store's order
     with_findings = set()
     for sha256 in contents:
-        part = read_part(part_path(parts, sha256))
+        part = read_part(parts, sha256)
         if part is None:
             continue
-        store.add(part[1], sha256)
-        records_of.append((sha256, len(part[1])))
-        if part[2].num_rows:
-            with_findings.add(sha256)  # read again below, one file at a time: memory stays bounded
+        before = store.size
+        for batch in part.record_batches():
+            store.add_batch(batch, sha256)
+        records_of.append((sha256, store.size - before))
+        if part.outcome.get("findings"):
+            with_findings.add(sha256)  # read again below, one batch at a time: memory stays bounded
     result = link_store(store)
     _assign_persons(store, result)
     run = {**run, "linkage": result.info}
@@ -116,27 +120,27 @@ def _write(out: Path, parts: Path, store: RecordStore, occurrences, first_path, 
 
     category_findings, category_distinct, detector_findings = Counter(), Counter(), Counter()
     findings_per_content: Counter = Counter()
-    person_ids = _person_ids_in_order(store)
-    with pq.ParquetWriter(out / "findings.parquet", FINDINGS_SCHEMA) as writer:
-        for sha256, record_count in records_of:
-            person_of = dict(next(person_ids) for _ in range(record_count))
+    person_of = _PersonOf(store)
+    with _RowGroups(out / "findings.parquet", FINDINGS_SCHEMA) as writer:
+        for sha256, _ in records_of:
             if sha256 not in with_findings:
                 continue
-            table = read_part(part_path(parts, sha256))[2]
             occurrences_count = copies[sha256]
-            extra = {
-                "path": pa.array([first_path[sha256]] * table.num_rows, pa.string()),
-                "sha256": pa.array([sha256] * table.num_rows, pa.string()),
-                "occurrences": pa.array([occurrences_count] * table.num_rows, pa.int32()),
-                "person_id": pa.array([person_of.get(i) for i in table.column("record_id").to_pylist()], pa.string()),
-            }
-            columns = [extra[name] if name in extra else table.column(name) for name in FINDINGS_SCHEMA.names]
-            writer.write_table(pa.Table.from_arrays(columns, schema=FINDINGS_SCHEMA))
-            findings_per_content[sha256] = table.num_rows
-            for category, detector in zip(table.column("category").to_pylist(), table.column("detector").to_pylist(), strict=True):
-                category_distinct[category] += 1
-                category_findings[category] += occurrences_count
-                detector_findings[detector] += occurrences_count
+            for batch in read_part(parts, sha256).finding_batches():
+                rows = batch.num_rows
+                extra = {
+                    "path": pa.array([first_path[sha256]] * rows, pa.string()),
+                    "sha256": pa.array([sha256] * rows, pa.string()),
+                    "occurrences": pa.array([occurrences_count] * rows, pa.int32()),
+                    "person_id": pa.array(person_of.of(batch.column("record_id").to_pylist()), pa.string()),
+                }
+                columns = [extra[name] if name in extra else batch.column(name) for name in FINDINGS_SCHEMA.names]
+                writer.write_table(pa.Table.from_arrays(columns, schema=FINDINGS_SCHEMA))
+                findings_per_content[sha256] += rows
+                for category, detector in zip(batch.column("category").to_pylist(), batch.column("detector").to_pylist(), strict=True):
+                    category_distinct[category] += 1
+                    category_findings[category] += occurrences_count
+                    detector_findings[detector] += occurrences_count
 
     _write_batches(
         out / "records.parquet",
@@ -277,42 +281,118 @@ def _assign_persons(store: RecordStore, result) -> None:
     )
 
 
-def _person_ids_in_order(store: RecordStore):
-    """(record_id, person_id or None) of every record, in the store's order."""
-    for batch in store.batches(
-        "SELECT r.record_id, m.person_id FROM records r LEFT JOIN person_of m USING (idx) ORDER BY r.idx"
-    ):
-        yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
+class _PersonOf:
+    """The person of each record, read in the store's order alongside the findings, which come in
+    the same order (by file, then record): nothing is held but the current record."""
+
+    def __init__(self, store: RecordStore):
+        self.rows = _rows(
+            store.batches("SELECT r.record_id, m.person_id FROM records r LEFT JOIN person_of m USING (idx) ORDER BY r.idx")
+        )
+        self.current: tuple[str | None, str | None] = (None, None)
+
+    def of(self, record_ids: list[str]) -> list[str | None]:
+        persons = []
+        for record_id in record_ids:
+            while self.current[0] != record_id:
+                self.current = next(self.rows)
+            persons.append(self.current[1])
+        return persons
 
 
 def _write_persons(path: Path, store: RecordStore) -> Counter:
-    """persons.parquet, one row per person ordered by person_id; persons per category."""
-    store.run(
-        "CREATE TABLE persons_out AS "
-        "WITH located AS (SELECT m.person_id, m.pidx, p.ord, p.path, p.path || '#' || m.locator AS location "
-        "  FROM person_of m JOIN paths p USING (sha256)), "
-        f"places AS (SELECT person_id, count(DISTINCT path)::INTEGER AS files, list(location ORDER BY pidx, ord)[1:{MAX_LOCATIONS}] AS locations "
-        "  FROM located GROUP BY person_id), "
-        "gathered AS (SELECT person_id, count(*)::INTEGER AS records, "
-        "  list_sort(list_distinct(flatten(list(categories)))) AS categories, "
-        "  list_sort(list_distinct(flatten(list(detectors)))) AS detectors, bit_or(reasons) AS reasons, "
-        "  min(probability) FILTER (WHERE NOT isnan(probability)) AS match_probability, "
-        "  any_value(lower_id) AS lower_bound_group, list(record_id ORDER BY pidx) AS record_ids "
-        "  FROM person_of GROUP BY person_id) "
-        "SELECT person_id, records, coalesce(files, 0) AS files, categories, detectors, reasons, match_probability, "
-        "lower_bound_group, coalesce(locations, []) AS locations, record_ids "
-        "FROM gathered LEFT JOIN places USING (person_id) ORDER BY person_id"
+    """persons.parquet, one row per person ordered by person_id; persons per category. Two sorted
+    streams (the person records, and their paths) are read side by side, one person at a time:
+    DuckDB sorts out of memory, where aggregating lists would not."""
+    records = _rows(
+        store.batches(
+            "SELECT person_id, record_id, categories, detectors, reasons, probability, lower_id "
+            "FROM person_of ORDER BY person_id, pidx"
+        )
     )
+    places = _rows(
+        store.batches(
+            "SELECT m.person_id, p.path, p.path || '#' || m.locator FROM person_of m JOIN paths p USING (sha256) "
+            "ORDER BY m.person_id, m.pidx, p.ord"
+        )
+    )
+    per_category: Counter = Counter()
+    with _RowGroups(path, PERSONS_SCHEMA) as writer:
+        batch: list[dict] = []
+        for person in _persons(records, places):
+            per_category.update(person["categories"])
+            batch.append(person)
+            if len(batch) >= 10_000:
+                writer.write_table(pa.Table.from_pylist(batch, schema=PERSONS_SCHEMA))
+                batch = []
+        if batch:
+            writer.write_table(pa.Table.from_pylist(batch, schema=PERSONS_SCHEMA))
+    return per_category
 
-    def with_reason_names(batches):
-        for batch in batches:
-            names = [sorted(reason for reason, bit in _REASON_BITS if bits & bit) for bits in batch.column("reasons").to_pylist()]
-            columns = {name: batch.column(name) for name in batch.schema.names if name != "reasons"}
-            columns["linked_on"] = pa.array(names, pa.list_(pa.string()))
-            yield pa.record_batch([columns[name] for name in PERSONS_SCHEMA.names], names=PERSONS_SCHEMA.names)
 
-    _write_batches(path, PERSONS_SCHEMA, with_reason_names(store.batches("SELECT * FROM persons_out ORDER BY person_id")))
-    return Counter(dict(store.fetch("SELECT category, count(*) FROM (SELECT unnest(categories) AS category FROM persons_out) GROUP BY category")))
+def _rows(batches):
+    for batch in batches:
+        yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
+
+
+def _persons(records, places):
+    """Person rows from the two streams of _write_persons (both sorted by person_id)."""
+    place = next(places, None)
+    for person_id, rows in groupby(records, key=itemgetter(0)):
+        rows = list(rows)
+        files, locations = set(), []
+        while place is not None and place[0] == person_id:
+            files.add(place[1])
+            if len(locations) < MAX_LOCATIONS:
+                locations.append(place[2])
+            place = next(places, None)
+        reasons = 0
+        for row in rows:
+            reasons |= row[4]
+        probabilities = [row[5] for row in rows if row[5] is not None]  # NaN (no link) was stored as NULL
+        yield {
+            "person_id": person_id,
+            "records": len(rows),
+            "files": len(files),
+            "categories": sorted({c for row in rows for c in row[2] or ()}),
+            "detectors": sorted({d for row in rows for d in row[3] or ()}),
+            "linked_on": sorted(reason for reason, bit in _REASON_BITS if reasons & bit),
+            "match_probability": min(probabilities, default=None),
+            "lower_bound_group": rows[0][6],
+            "locations": locations,
+            "record_ids": [row[1] for row in rows],
+        }
+
+
+class _RowGroups:
+    """A Parquet writer that gathers small tables (the findings of one file) into row groups of
+    about ROW_GROUP rows: one row group per file would keep the metadata of every file in memory
+    until the footer is written, and make a footer as large."""
+
+    ROW_GROUP = 100_000
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        self.writer = pq.ParquetWriter(path, schema)
+        self.pending: list[pa.Table] = []
+        self.rows = 0
+
+    def write_table(self, table: pa.Table) -> None:
+        self.pending.append(table)
+        self.rows += table.num_rows
+        if self.rows >= self.ROW_GROUP:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.writer.write_table(pa.concat_tables(self.pending))
+            self.pending, self.rows = [], 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.flush()
+        self.writer.close()
 
 
 def _write_batches(path: Path, schema: pa.Schema, batches) -> None:

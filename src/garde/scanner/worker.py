@@ -1,5 +1,5 @@
-"""Scans one file: extract -> detect -> per-record link keys, written as a part file named by the
-content hash. Runs in worker processes with a time and memory limit, or in-process for --jobs 0."""
+"""Scans one file: extract -> detect -> per-record link keys, written as a part named by the content
+hash (records and findings as Arrow IPC files written batch by batch, then the outcome). Runs in worker processes with a time and memory limit, or in-process for --jobs 0."""
 
 import json
 import multiprocessing
@@ -19,6 +19,7 @@ from garde.scanner.extract import ExtractionError, Source, choose
 from garde.scanner.linkfeatures import link_fields
 from garde.scanner.mask import keyed_hash, mask
 from garde.scanner.model import Child, Finding, Note, Record
+from garde.scanner.recordstore import RECORD_COLUMNS, stored_record
 
 PART_FINDINGS = pa.schema(
     [
@@ -35,6 +36,7 @@ PART_FINDINGS = pa.schema(
         ("end", pa.int32()),
     ]
 )
+PART_RECORDS = pa.schema([field for field in RECORD_COLUMNS if field.name not in ("idx", "sha256")])
 # Records are detected in batches: one prefilter pass per batch.
 BATCH_CHARS = 1 << 20
 BATCH_RECORDS = 8192
@@ -61,20 +63,88 @@ class Config:
 
 
 def part_path(parts_dir: Path, sha256: str) -> Path:
-    return parts_dir / f"{sha256}.arrow"
+    """The outcome of a scanned file: written last, so a part without it is incomplete."""
+    return parts_dir / f"{sha256}.json"
 
 
-def read_part(path: Path) -> tuple[dict, list[dict], pa.Table] | None:
-    """(outcome, records, findings) of a finished part, or None if there is none or it was cut
-    short by a kill (an Arrow file without its footer does not open)."""
+def _data_path(parts_dir: Path, sha256: str, kind: str) -> Path:
+    return parts_dir / f"{sha256}.{kind}.arrow"
+
+
+@dataclass
+class Part:
+    """A finished part: the file's outcome, and its records and findings as Arrow IPC files read
+    one batch at a time (a file of millions of records is never held whole)."""
+
+    outcome: dict
+    records_path: Path
+    findings_path: Path
+
+    def record_batches(self):
+        """Nothing when the outcome counts none: a file killed over its time limit may have left a
+        data file cut short."""
+        if self.outcome.get("records"):
+            yield from _batches(self.records_path)
+
+    def finding_batches(self):
+        if self.outcome.get("findings"):
+            yield from _batches(self.findings_path)
+
+
+def _batches(path: Path):
+    if not path.exists():
+        return
+    with pa.memory_map(str(path)) as source:
+        reader = pa.ipc.open_file(source)
+        for index in range(reader.num_record_batches):
+            yield reader.get_batch(index)
+
+
+def read_part(parts_dir: Path, sha256: str) -> Part | None:
+    """The finished part of a file, or None if there is none or its run was killed before the
+    outcome was written (the file is then scanned again by --resume)."""
     try:
-        with pa.memory_map(str(path)) as source:
-            reader = pa.ipc.open_file(source)
-            metadata = reader.schema.metadata
-            table = reader.read_all()
-        return json.loads(metadata[b"outcome"]), json.loads(metadata[b"records"]), table.replace_schema_metadata(None)
-    except (OSError, pa.ArrowInvalid, KeyError, TypeError, ValueError):
+        outcome = json.loads(part_path(parts_dir, sha256).read_text())
+    except (OSError, ValueError):
         return None
+    return Part(outcome, _data_path(parts_dir, sha256, "records"), _data_path(parts_dir, sha256, "findings"))
+
+
+class PartWriter:
+    """Writes a file's records and findings batch by batch as the worker finds them, then its
+    outcome (atomically, last)."""
+
+    def __init__(self, parts_dir: Path, sha256: str):
+        self.parts_dir, self.sha256 = Path(parts_dir), sha256
+        self._writers: dict[str, tuple] = {}
+        for kind in ("records", "findings"):  # left by a killed run: never mixed with this one
+            _data_path(self.parts_dir, sha256, kind).unlink(missing_ok=True)
+
+    def add(self, record_rows: list[dict], finding_rows: list[dict]) -> None:
+        if record_rows:
+            self._write("records", pa.Table.from_pylist([stored_record(row) for row in record_rows], schema=PART_RECORDS))
+        if finding_rows:
+            self._write("findings", pa.Table.from_pylist(finding_rows, schema=PART_FINDINGS))
+
+    def _write(self, kind: str, table: pa.Table) -> None:
+        if kind not in self._writers:
+            sink = pa.OSFile(str(_data_path(self.parts_dir, self.sha256, kind)), "wb")
+            self._writers[kind] = (sink, pa.ipc.new_file(sink, table.schema))
+        self._writers[kind][1].write_table(table)
+
+    def finish(self, outcome: dict) -> None:
+        for sink, writer in self._writers.values():
+            writer.close()
+            sink.close()
+        self._writers = {}
+        write_outcome(self.parts_dir, self.sha256, outcome)
+
+
+def write_outcome(parts_dir: Path, sha256: str, outcome: dict) -> None:
+    target = part_path(Path(parts_dir), sha256)
+    temporary = target.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(outcome))
+    os.replace(temporary, target)
 
 
 def record_keys(findings: list[Finding], key: bytes) -> dict:
@@ -92,11 +162,10 @@ def process_file(task: Task, config: Config) -> dict:
     if chosen is None:
         outcome["extractor"] = "binary"
         outcome["skipped"] = "binary file of an unsupported type"
-        _write_part(config, task.sha256, [], [], outcome)
+        write_outcome(Path(config.parts_dir), task.sha256, outcome)
         return outcome
     outcome["extractor"] = chosen.name
-    finding_rows: list[dict] = []
-    record_rows: list[dict] = []
+    writer = PartWriter(Path(config.parts_dir), task.sha256)
     children = 0
     batch: list[tuple[int, Record]] = []
     hashes: dict[tuple[str, str], str] = {}
@@ -105,9 +174,14 @@ def process_file(task: Task, config: Config) -> dict:
         pending = batch[:]
         batch.clear()
         if pending:
+            finding_rows: list[dict] = []
+            record_rows: list[dict] = []
             found = detect_records([record for _, record in pending], config.min_confidence)
             for (index, record), findings in zip(pending, found, strict=True):
                 _add_record(record, findings, index, task.sha256, config, finding_rows, record_rows, hashes)
+            writer.add(record_rows, finding_rows)
+            outcome["records"] += len(record_rows)
+            outcome["findings"] += len(finding_rows)
 
     try:
         batch_chars = 0
@@ -136,10 +210,8 @@ def process_file(task: Task, config: Config) -> dict:
         outcome["error"] = "memory limit exceeded while reading the file"
     if batch and outcome["error"] != "memory limit exceeded while reading the file":
         flush()  # the records read before the error are still scanned
-    outcome["records"] = len(record_rows)
-    outcome["findings"] = len(finding_rows)
     outcome["seconds"] = round(time.monotonic() - started, 3)
-    _write_part(config, task.sha256, finding_rows, record_rows, outcome)
+    writer.finish(outcome)
     return outcome
 
 
@@ -181,17 +253,6 @@ def _add_record(
             **record_keys(findings, config.key),
         }
     )
-
-
-def _write_part(config: Config, sha256: str, findings: list, records: list, outcome: dict) -> None:
-    """One Arrow IPC file per distinct file: its findings, with the outcome and the records in the
-    schema metadata. One file, because creating files is what costs most for a dump of many small
-    ones; a file cut short by a kill -9 has no footer, does not open, and is scanned again on
-    --resume."""
-    metadata = {b"outcome": json.dumps(outcome).encode(), b"records": json.dumps(records).encode()}
-    table = pa.Table.from_pylist(findings, schema=PART_FINDINGS.with_metadata(metadata))
-    with pa.OSFile(str(part_path(Path(config.parts_dir), sha256)), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
 
 
 def failed_outcome(sha256: str, reason: str) -> dict:
