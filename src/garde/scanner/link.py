@@ -104,8 +104,8 @@ def _key_edges(store: RecordStore, column: str, is_list: bool = True):
         else f"SELECT pidx, {column} AS key, 1 AS position FROM persons WHERE {column} IS NOT NULL"
     )
     return store.batches(
-        f"SELECT pidx, first FROM (SELECT pidx, position, min(pidx) OVER (PARTITION BY key) AS first FROM ({keys})) "
-        "WHERE first <> pidx ORDER BY pidx, position"
+        f"WITH keys AS ({keys}), firsts AS (SELECT key, min(pidx) AS first FROM keys GROUP BY key) "
+        "SELECT pidx, first FROM keys JOIN firsts USING (key) WHERE first <> pidx ORDER BY pidx, position"
     )
 
 

@@ -189,8 +189,9 @@ def _blend(
 def _label_pairs(store) -> list[tuple[int, int]]:
     """Pairs of records sharing a NIR/INS or an IPP: each record with the first holder of its key."""
     return store.fetch(
-        "SELECT DISTINCT first AS a, pidx AS b FROM (SELECT pidx, min(pidx) OVER (PARTITION BY key) AS first "
-        "FROM (SELECT pidx, unnest(strong_keys) AS key FROM persons)) WHERE first <> pidx "
+        "WITH keys AS (SELECT pidx, unnest(strong_keys) AS key FROM persons), "
+        "firsts AS (SELECT key, min(pidx) AS first FROM keys GROUP BY key) "
+        "SELECT DISTINCT first AS a, pidx AS b FROM keys JOIN firsts USING (key) WHERE first <> pidx "
         f"ORDER BY a, b LIMIT {MAX_LABELS}"
     )
 

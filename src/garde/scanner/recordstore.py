@@ -3,8 +3,9 @@ never holds them in Python: a dump of millions of records needs no more memory t
 thousands (DuckDB works within MEMORY_LIMIT and spills to a folder beside the database).
 
 Records are added in walk order (`add`) and numbered by `idx`; the person records (those that
-identify someone) are numbered again, in the same order, by `pidx` in the `persons` table, which
-is what the linkage reads (link.py, linkage.py).
+identify someone) are numbered again, in the same order, by `pidx`, and the view `persons` is what
+the linkage reads (link.py, linkage.py). Queries avoid window functions, which DuckDB keeps in
+memory: grouping, joins and sorts spill to disk.
 """
 
 from pathlib import Path
@@ -19,6 +20,7 @@ _LIST = pa.list_(pa.string())
 RECORD_COLUMNS = pa.schema(
     [
         ("idx", pa.int64()),
+        ("pidx", pa.int64()),  # number among the person records (identifies), NULL for the others
         ("record_id", _TEXT),
         ("sha256", _TEXT),
         ("locator", _TEXT),
@@ -58,6 +60,7 @@ class RecordStore:
         self.connection.execute("SET preserve_insertion_order = true")
         self.connection.execute(f"CREATE TABLE records ({_columns_sql(RECORD_COLUMNS)})")
         self.size = 0
+        self.persons = 0
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
 
@@ -73,6 +76,11 @@ class RecordStore:
         size = batch.num_rows
         columns = {name: batch.column(name) for name in batch.schema.names}
         columns["idx"] = pa.array(range(self.size, self.size + size), pa.int64())
+        pidx = []
+        for identifies in batch.column("identifies").to_pylist():
+            pidx.append(self.persons if identifies else None)
+            self.persons += bool(identifies)
+        columns["pidx"] = pa.array(pidx, pa.int64())
         if sha256 is not None:
             columns["sha256"] = pa.array([sha256] * size, pa.string())
         self._pending.append(pa.table([columns[name] for name in RECORD_COLUMNS.names], schema=RECORD_COLUMNS))
@@ -90,14 +98,11 @@ class RecordStore:
             self.run("CHECKPOINT")  # appended rows stay in memory until written to the database file
 
     def index_persons(self) -> int:
-        """Numbers the person records (pidx, in walk order) in table `persons`; their count."""
+        """The person records (numbered by pidx as they were added) as the view `persons`; their
+        count. (A view: numbering them in SQL would sort every record in memory.)"""
         self.flush()
-        self.run("DROP TABLE IF EXISTS persons")
-        self.run(
-            "CREATE TABLE persons AS SELECT (row_number() OVER (ORDER BY idx) - 1)::BIGINT AS pidx, * "
-            "FROM records WHERE identifies ORDER BY idx"
-        )
-        return self.fetch("SELECT count(*) FROM persons")[0][0]
+        self.run("CREATE OR REPLACE VIEW persons AS SELECT * FROM records WHERE pidx IS NOT NULL")
+        return self.persons
 
     def batches(self, query: str, rows: int = 50_000):
         """Arrow record batches of a query, without holding its whole result. On a cursor of its

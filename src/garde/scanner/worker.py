@@ -36,7 +36,7 @@ PART_FINDINGS = pa.schema(
         ("end", pa.int32()),
     ]
 )
-PART_RECORDS = pa.schema([field for field in RECORD_COLUMNS if field.name not in ("idx", "sha256")])
+PART_RECORDS = pa.schema([field for field in RECORD_COLUMNS if field.name not in ("idx", "pidx", "sha256")])
 # Records are detected in batches: one prefilter pass per batch.
 BATCH_CHARS = 1 << 20
 BATCH_RECORDS = 8192
