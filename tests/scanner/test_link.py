@@ -249,3 +249,22 @@ def test_no_output_holds_a_clear_name_without_reveal(corpus, scans, tmp_path):
     assert _clear_values_in(tmp_path / "plain", {"DUPONT"}) == set()
     scan([dump], tmp_path / "revealed", ScanSettings(jobs=0, reveal=True))
     assert _clear_values_in(tmp_path / "revealed", {"DUPONT"}) == {"DUPONT"}
+
+
+def test_the_record_store_numbers_records_and_person_records_in_the_order_they_come(tmp_path):
+    from garde.scanner.recordstore import RecordStore
+
+    store = RecordStore(tmp_path / "records.duckdb")
+    try:
+        store.add(
+            [
+                {"record_id": "a#0", "sha256": "a", "identifies": True, "categories": ["identity"], "weak_keys": []},
+                {"record_id": "a#1", "sha256": "a", "identifies": False, "categories": ["health"]},
+                {"record_id": "b#0", "sha256": "b", "identifies": True, "name_key": "k"},
+            ]
+        )
+        assert store.index_persons() == 2
+        assert store.fetch("SELECT record_id, idx, pidx FROM records ORDER BY idx") == [("a#0", 0, 0), ("a#1", 1, None), ("b#0", 2, 1)]
+        assert store.fetch("SELECT record_id, weak_keys, name_key FROM persons ORDER BY pidx") == [("a#0", None, None), ("b#0", None, "k")]
+    finally:
+        store.close()
