@@ -22,6 +22,25 @@ from .helpers import PATIENTS_CSV, write_dump
 KEY = "dask-test-key-0123456789abcdef"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def quiet_distributed():
+    """The module's cluster runs in this process: its scheduler logs connection errors from its
+    own threads while later tests run, through a handler whose stream (a CliRunner capture) may be
+    closed by then; that noise ("--- Logging error ---" and a traceback) would land in the output of
+    whichever CLI test runs at that moment. These tests check what the scan reports, not Dask's logs."""
+    import logging
+
+    import distributed  # noqa: F401 - its loggers exist from here on
+
+    names = ["distributed", *(name for name in logging.root.manager.loggerDict if name.startswith("distributed."))]
+    levels = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
 def _settings(**options) -> ScanSettings:
     """Without spaCy NER: it takes seconds to load in every scan process, and these tests are about engines."""
     return ScanSettings(ner=False, **options)
