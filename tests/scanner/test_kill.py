@@ -87,3 +87,11 @@ def test_it_resumes_after_a_crash_while_writing_the_report(tmp_path, monkeypatch
     for name in ("persons", "records"):
         assert pq.read_table(tmp_path / "out" / f"{name}.parquet").equals(pq.read_table(tmp_path / "whole" / f"{name}.parquet"))
     assert not (tmp_path / "out" / ".parts").exists()
+
+
+def test_it_scans_into_a_folder_whose_name_holds_a_quote(tmp_path):
+    from .helpers import write_dump
+
+    dump = write_dump(tmp_path / "dump")
+    result = scan([dump], tmp_path / "centre de l'hôpital" / "scan", ScanSettings(jobs=0, ner=False))
+    assert result.summary["persons"]["best"] >= 1

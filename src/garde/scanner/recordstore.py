@@ -55,7 +55,8 @@ class RecordStore:
         if path:
             spill = Path(path).with_suffix(".spill")
             spill.mkdir(exist_ok=True)
-            self.connection.execute(f"SET temp_directory = '{spill}'")
+            quoted = str(spill).replace("'", "''")  # "l'hôpital": a quote in a folder name is common in French
+            self.connection.execute(f"SET temp_directory = '{quoted}'")
         self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         self.connection.execute("SET preserve_insertion_order = true")
         self.connection.execute(f"CREATE TABLE records ({_columns_sql(RECORD_COLUMNS)})")

@@ -240,7 +240,8 @@ def _store_paths(store: RecordStore, occurrences, first_path: dict) -> None:
     store.run("CREATE TABLE paths (sha256 VARCHAR, path VARCHAR, ord BIGINT)")
     store.run("CREATE TABLE first_paths (sha256 VARCHAR, path VARCHAR)")
     located = [o for o in occurrences if o["status"] in ("scanned", "duplicate")]
-    for start, chunk in ((start, located[start : start + 50_000]) for start in range(0, len(located), 50_000)):
+    for number, chunk in enumerate(_chunks(located, 50_000)):
+        start = number * 50_000
         table = pa.table(
             {
                 "sha256": [o["sha256"] for o in chunk],
