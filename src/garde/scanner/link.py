@@ -113,7 +113,7 @@ def link(records: list[dict], probabilistic: bool = True) -> LinkResult:
     """`records` are person records (dicts with the link fields of linkfeatures.py), in a stable order."""
     store = RecordStore()
     try:
-        store.add([{**record, "identifies": True, "idx": None, "sha256": record.get("sha256")} for record in records])
+        store.add([{**record, "identifies": True} for record in records])
         return link_store(store, probabilistic)
     finally:
         store.close()
@@ -140,7 +140,6 @@ def link_store(store: RecordStore, probabilistic: bool = True) -> LinkResult:
         except Exception as error:  # noqa: BLE001 - the deterministic result still stands
             info["splink_error"] = f"{type(error).__name__}: {error}"[:500]
     probability = array("d", [math.nan]) * size
-    merged = vetoed = 0
     if scored:
         merged, vetoed = _merge_best(store, best, deterministic, reasons, probability)
         info.update({"merges": merged, "vetoed": vetoed})

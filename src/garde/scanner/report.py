@@ -101,16 +101,13 @@ def _write(out: Path, parts: Path, store: RecordStore, occurrences, first_path, 
     contents = list(first_path)  # in walk order: the output does not depend on --jobs
     copies = Counter(o["sha256"] for o in occurrences if o["status"] in ("scanned", "duplicate"))
     _store_paths(store, occurrences, first_path)
-    records_of: list[tuple[str, int]] = []  # (content, number of records), in the store's order
     with_findings = set()
     for sha256 in contents:
         part = read_part(parts, sha256)
         if part is None:
             continue
-        before = store.size
         for batch in part.record_batches():
             store.add_batch(batch, sha256)
-        records_of.append((sha256, store.size - before))
         if part.outcome.get("findings"):
             with_findings.add(sha256)  # read again below, one batch at a time: memory stays bounded
     result = link_store(store)
@@ -122,7 +119,7 @@ def _write(out: Path, parts: Path, store: RecordStore, occurrences, first_path, 
     findings_per_content: Counter = Counter()
     person_of = _PersonOf(store)
     with _RowGroups(out / "findings.parquet", FINDINGS_SCHEMA) as writer:
-        for sha256, _ in records_of:
+        for sha256 in contents:  # the store's order, which _PersonOf follows
             if sha256 not in with_findings:
                 continue
             occurrences_count = copies[sha256]

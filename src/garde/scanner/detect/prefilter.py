@@ -23,6 +23,7 @@ import os
 import re
 from bisect import bisect_right
 from collections import defaultdict
+from functools import cache
 from itertools import accumulate
 
 from garde.scanner.detect.names import head_patterns
@@ -174,6 +175,16 @@ def _context_pattern(words: tuple[str, ...]) -> str:
     return rf"(?:^|[^A-Za-z])(?:{'|'.join(alternatives)})(?:$|[^A-Za-z])"
 
 
+@cache
+def _layout(names: tuple[str, ...]) -> tuple[int, int, frozenset[int]]:
+    """Where the seed and context patterns start among the database's ids, and the ids of the
+    context-first detectors (once per process, not per batch)."""
+    first_seed = names.index("#name")
+    first_context = names.index(_CONTEXT + _gated()[0].name) if _gated() else first_seed
+    return first_seed, first_context, frozenset(names.index(name) for name in _GATED_NAMES)
+
+
+@cache
 def _gated() -> tuple:
     return tuple(d for d in DETECTORS if d.pattern and d.context_first and d.context)
 
@@ -250,9 +261,7 @@ def scan_values(values: list[str], meanings: list[str | None] | None = None) -> 
     kept only in a value holding a context word of some context-first detector, or in a column of
     the detector's meaning: the date of every log line costs nothing past this pass."""
     database, names, scratch = _database()
-    first_seed = names.index("#name")
-    first_context = names.index(_CONTEXT + _gated()[0].name) if _gated() else first_seed
-    gated_ids = frozenset(names.index(name) for name in _GATED_NAMES)
+    first_seed, first_context, gated_ids = _layout(names)
     joined = "\x00".join(values)
     if joined.isascii():  # one byte per character: offsets from the lengths, no per-value encoding
         data = joined.encode("ascii")
