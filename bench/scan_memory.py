@@ -3,7 +3,7 @@ synthetic dumps of growing size, to check that it stays bounded whatever the siz
 (issue 4: "peak memory under 1 GB on a 10 GB dump").
 
     .venv/bin/python bench/scan_memory.py [--mb 100 300 1000] [--jobs 2] [--seed 7] [--no-ner]
-                                          [--work DIR]
+                                          [--work DIR] [--trace FILE]
 
 For each size, the script writes a dump with the realistic mix of bench/scan_bench.py (letters,
 logs, CSV exports, prose), runs `garde scan DUMP --out OUT --jobs N` as a child process, and samples
@@ -40,10 +40,12 @@ GARDE = Path(sys.executable).with_name("garde")
 class TreeSampler(threading.Thread):
     """Samples the memory of a process and its descendants until the process ends."""
 
-    def __init__(self, pid: int, interval: float = 1.0):
+    def __init__(self, pid: int, interval: float = 1.0, trace: Path | None = None):
         super().__init__(daemon=True)
         self.root = psutil.Process(pid)
         self.interval = interval
+        self.trace = trace
+        self.started = time.perf_counter()
         self.peak_pss = self.peak_rss_sum = self.peak_rss_one = 0
         self.peak_processes = 0
 
@@ -67,7 +69,19 @@ class TreeSampler(threading.Thread):
             self.peak_rss_sum = max(self.peak_rss_sum, rss_sum)
             self.peak_rss_one = max(self.peak_rss_one, rss_one)
             self.peak_processes = max(self.peak_processes, len(processes))
+            if self.trace:
+                self._record(len(processes), pss, self.root)
             time.sleep(self.interval)
+
+    def _record(self, processes: int, pss: int, root: psutil.Process) -> None:
+        """One line per sample: seconds, processes (1 = the parent alone: the report), PSS of the
+        tree and RSS of the parent, in MB; to see which phase of the scan the peak belongs to."""
+        try:
+            parent = root.memory_info().rss
+        except psutil.NoSuchProcess:
+            return
+        with self.trace.open("a") as trace:
+            trace.write(f"{time.perf_counter() - self.started:.0f}\t{processes}\t{pss / 1e6:.0f}\t{parent / 1e6:.0f}\n")
 
 
 def _pss(pid: int, fallback: int) -> int:
@@ -80,7 +94,7 @@ def _pss(pid: int, fallback: int) -> int:
     return fallback
 
 
-def measure(megabytes: float, jobs: int, seed: int, ner: bool, work: Path) -> dict:
+def measure(megabytes: float, jobs: int, seed: int, ner: bool, work: Path, trace: Path | None = None) -> dict:
     dump, out = work / "dump", work / "out"
     size = make_dump(dump, megabytes, seed)
     command = [str(GARDE), "scan", str(dump), "--out", str(out), "--jobs", str(jobs)]
@@ -88,7 +102,7 @@ def measure(megabytes: float, jobs: int, seed: int, ner: bool, work: Path) -> di
         command.append("--no-ner")
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    sampler = TreeSampler(child.pid)
+    sampler = TreeSampler(child.pid, trace=trace)
     sampler.start()
     _, errors = child.communicate()
     wall = time.perf_counter() - started
@@ -121,12 +135,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-ner", action="store_true", help="scan with --no-ner (names from rules only)")
     parser.add_argument("--work", type=Path, help="folder for the dumps (default: a temporary folder)")
+    parser.add_argument("--trace", type=Path, help="write each sample to TRACE-<MB>.tsv: seconds, processes, PSS, parent RSS")
     args = parser.parse_args()
     if not GARDE.exists():
         raise SystemExit(f"{GARDE} not found: run this script with the project's virtualenv Python")
     for megabytes in args.mb:
         with tempfile.TemporaryDirectory(dir=args.work) as temporary:
-            figures = measure(megabytes, args.jobs, args.seed, not args.no_ner, Path(temporary))
+            trace = args.trace.with_name(f"{args.trace.name}-{megabytes:g}.tsv") if args.trace else None
+            figures = measure(megabytes, args.jobs, args.seed, not args.no_ner, Path(temporary), trace)
         print(
             f"{figures['megabytes']:8.1f} MB  jobs={args.jobs} ner={'off' if args.no_ner else 'on'}  "
             f"wall {figures['wall_seconds']:7.1f} s ({figures['megabytes'] / figures['wall_seconds']:.2f} MB/s)  "

@@ -56,6 +56,22 @@ def test_it_scans_identical_files_once_and_counts_them_everywhere(dump, tmp_path
     assert result.summary["folders"]["dump/copie"]["findings"] == copies[0]["findings"] > 0
 
 
+def test_it_hashes_values_the_same_when_its_cache_of_hashes_is_cleared(dump, tmp_path, monkeypatch):
+    # The worker forgets the keyed hashes of earlier batches past MAX_CACHED_HASHES (a patient table
+    # has a distinct value per cell): the hashes written must not depend on it.
+    from garde.scanner import worker
+    from garde.scanner.mask import KEY_ENV
+
+    monkeypatch.setenv(KEY_ENV, "0123456789abcdef0123456789abcdef")
+    (dump / "big.csv").write_text("nom;prenom;telephone\n" + "".join(f"NOM{i};Jean;06 12 34 {i // 100:02d} {i % 100:02d}\n" for i in range(3_000)))
+    scan([dump], tmp_path / "a", ScanSettings(jobs=0, ner=False))
+    monkeypatch.setattr(worker, "MAX_CACHED_HASHES", 10)
+    monkeypatch.setattr(worker, "BATCH_RECORDS", 100)
+    scan([dump], tmp_path / "b", ScanSettings(jobs=0, ner=False))
+    hashes = [pq.read_table(tmp_path / out / "findings.parquet", columns=["value_hash"]).column(0).to_pylist() for out in ("a", "b")]
+    assert len(hashes[0]) > 6_000 and hashes[0] == hashes[1]
+
+
 def test_it_gives_the_same_result_with_worker_processes(dump, tmp_path):
     local = scan([dump], tmp_path / "a", ScanSettings(jobs=0))
     pooled = scan([dump], tmp_path / "b", ScanSettings(jobs=2))

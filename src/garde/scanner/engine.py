@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from garde.scanner.detect import ner, prefilter
+from garde.scanner.ledger import Ledger
 from garde.scanner.mask import load_key
 from garde.scanner.model import ScanSettings
 from garde.scanner.report import write_report
@@ -26,6 +27,7 @@ from garde.scanner.worker import Config, Pool, Task, failed_outcome, part_path, 
 WORK_DIR = ".work"
 PARTS_DIR = ".parts"
 STATE_FILE = ".scan-state.json"
+LEDGER_FILE = "ledger.sqlite"
 
 
 class ScanInputError(Exception):
@@ -161,23 +163,19 @@ def _scan(inputs, out: Path, settings: ScanSettings, progress: Progress, executo
         pool.close()
         ner.configure(ner_before)
     progress("report")
-    occurrences, first_path, issues = run.ordered()
-    summary, manifest = write_report(
-        out,
-        parts,
-        occurrences,
-        first_path,
-        run.outcomes,
-        issues,
-        {
-            "started": started.isoformat(timespec="seconds"),
-            "duration_s": round(time.monotonic() - clock, 3),
-            "inputs": [str(p) for p in inputs],
-            "settings": {**{k: v for k, v in asdict(settings).items() if k != "limits"}, "limits": asdict(limits), "ner": ner.status(settings.ner)},
-            "key": key,
-            "key_source": key_source,
-        },
-    )
+    run_info = {
+        "started": started.isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - clock, 3),
+        "inputs": [str(p) for p in inputs],
+        "settings": {**{k: v for k, v in asdict(settings).items() if k != "limits"}, "limits": asdict(limits), "ner": ner.status(settings.ner)},
+        "key": key,
+        "key_source": key_source,
+    }
+    try:
+        run.ledger.finish()
+        summary, manifest = write_report(out, parts, run.ledger, run_info)
+    finally:
+        run.ledger.close()
     shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(parts, ignore_errors=True)
     state_path.unlink(missing_ok=True)
@@ -189,13 +187,8 @@ class _Run:
         self.inputs, self.work, self.parts = inputs, work, parts
         self.config, self.settings, self.progress = config, settings, progress
         self.walker = Walker(work, settings.limits)
-        self.occurrences: list[dict] = []
-        self.first_path: dict[str, str] = {}
-        self.outcomes: dict[str, dict] = {}
-        self.issues: list[dict] = []
+        self.ledger = Ledger(work / LEDGER_FILE)  # what the walk met, on disk: see ledger.py
         self.items: dict[str, tuple[Item, tuple]] = {}  # in flight, with their walk keys
-        self.occurrence_keys: list[tuple] = []  # walk keys: see _Source
-        self.issue_keys: list[tuple] = []
 
     def loop(self, pool: TaskPool) -> None:
         sources = deque([_Source((), self.walker.walk(self.inputs))])
@@ -210,51 +203,29 @@ class _Run:
             for task, outcome in pool.collect():
                 self._done(task, outcome, sources)
 
-    def ordered(self) -> tuple[list[dict], dict[str, str], list[dict]]:
-        """Occurrences, first paths and issues in walk order, as if the files had been scanned one
-        after the other: attachments (found when their file's scan ends) right after their file,
-        whatever the engine and --jobs. The first occurrence of a content is the scanned one."""
-        occurrences = [self.occurrences[i] for i in sorted(range(len(self.occurrences)), key=self.occurrence_keys.__getitem__)]
-        first_path: dict[str, str] = {}
-        for occurrence in occurrences:
-            if occurrence["status"] not in ("scanned", "duplicate"):
-                continue
-            if occurrence["sha256"] in first_path:
-                occurrence.update(status="duplicate", duplicate_of=first_path[occurrence["sha256"]])
-            else:
-                first_path[occurrence["sha256"]] = occurrence["path"]
-                occurrence["status"] = "scanned"
-                occurrence.pop("duplicate_of", None)
-        issues = [self.issues[i] for i in sorted(range(len(self.issues)), key=self.issue_keys.__getitem__)]
-        return occurrences, first_path, issues
-
     def _event(self, event: Issue | Item, key: tuple, pool: TaskPool) -> None:
         if isinstance(event, Issue):
-            self.issues.append({"path": event.logical, "kind": event.kind, "reason": event.reason})
-            self.issue_keys.append(key)
+            self.ledger.add_issue(key, event.logical, event.kind, event.reason)
             self.progress("issue", issue=event)
             return
-        occurrence = {"path": event.logical, "sha256": event.sha256, "size": event.size, "depth": event.depth}
-        self.occurrences.append(occurrence)
-        self.occurrence_keys.append(key)
+        located = (key, event.logical, event.sha256, event.size, event.depth)
         if event.container:
-            occurrence.update(type=f"archive/{event.container}", status="opened")
+            self.ledger.add_occurrence(*located, status="opened", type_=f"archive/{event.container}")
             self._advance(event)
             return
-        if event.sha256 in self.first_path:
-            occurrence.update(status="duplicate", duplicate_of=self.first_path[event.sha256])
+        if self.ledger.arrival_path(event.sha256) is not None:
+            self.ledger.add_occurrence(*located, status="duplicate")
             self._discard(event)
             self._advance(event)
             self.progress("file", path=event.logical, size=event.size, duplicate=True)
             return
-        self.first_path[event.sha256] = event.logical
-        occurrence["status"] = "scanned"
+        self.ledger.add_content(event.sha256, event.logical)
+        self.ledger.add_occurrence(*located, status="scanned")
         part = read_part(self.parts, event.sha256) if self.settings.resume else None
         if part is not None:
             outcome = part.outcome
             if not outcome.get("children"):
-                self.outcomes[event.sha256] = outcome
-                occurrence["resumed"] = True
+                self.ledger.set_outcome(event.sha256, outcome)
                 self._discard(event)
                 self._advance(event)
                 self.progress("file", path=event.logical, size=event.size, findings=outcome["findings"])
@@ -266,7 +237,7 @@ class _Run:
         item, key = self.items.pop(task.sha256)
         if not part_path(self.parts, task.sha256).exists():
             write_outcome(self.parts, task.sha256, outcome)  # so --resume does not retry a killer file
-        self.outcomes[task.sha256] = outcome
+        self.ledger.set_outcome(task.sha256, outcome)
         self._discard(item)
         self._advance(item)
         self.progress("file", path=item.logical, size=item.size, findings=outcome["findings"], error=outcome.get("error"))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-MEMORY_LIMIT = "256MB"
-BATCH = 20_000
+MEMORY_LIMIT = "128MB"  # DuckDB's buffer pool; joins and sorts beyond it spill to disk
+BATCH = 5_000  # records inserted at a time
 
 _TEXT = pa.string()
 _LIST = pa.list_(pa.string())

@@ -7,7 +7,7 @@ import platform
 import shutil
 from collections import Counter, defaultdict
 from importlib import metadata
-from itertools import groupby
+from itertools import batched, groupby
 from operator import itemgetter
 from pathlib import Path, PurePosixPath
 
@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from garde.scanner.detect import DETECTORS
 from garde.scanner.extract import REGISTRY
 from garde.scanner.html_report import render
+from garde.scanner.ledger import Ledger
 from garde.scanner.link import REASONS, link_store
 from garde.scanner.mask import key_fingerprint
 from garde.scanner.model import CATEGORIES
@@ -77,15 +78,16 @@ def _folder(path: str) -> str:
     return parent if parent != "." else "/"
 
 
-def write_report(out: Path, parts: Path, occurrences, first_path, outcomes, issues, run: dict) -> tuple[dict, dict]:
-    """The outputs of a scan from its parts. The records go through a DuckDB database in `parts`
-    (recordstore.py) and every table is written in batches: memory does not grow with the number
-    of records (it does with the number of files: `occurrences` is a list)."""
+def write_report(out: Path, parts: Path, ledger: Ledger, run: dict) -> tuple[dict, dict]:
+    """The outputs of a scan from its parts and its ledger (what the walk met, ledger.py). The
+    records go through a DuckDB database in `parts` (recordstore.py), files are read from the
+    ledger in walk order, and every table is written in batches: memory grows neither with the
+    number of records nor with the number of files."""
     store_path = parts / "records.duckdb"
     _remove_store(store_path)  # left by a killed run: rebuilt from the parts
     store = RecordStore(store_path)
     try:
-        return _write(out, parts, store, occurrences, first_path, outcomes, issues, run)
+        return _write(out, parts, store, ledger, run)
     finally:
         store.close()
         _remove_store(store_path)
@@ -97,47 +99,41 @@ def _remove_store(path: Path) -> None:
     shutil.rmtree(path.with_suffix(".spill"), ignore_errors=True)
 
 
-def _write(out: Path, parts: Path, store: RecordStore, occurrences, first_path, outcomes, issues, run: dict):
-    contents = list(first_path)  # in walk order: the output does not depend on --jobs
-    copies = Counter(o["sha256"] for o in occurrences if o["status"] in ("scanned", "duplicate"))
-    _store_paths(store, occurrences, first_path)
-    with_findings = set()
-    for sha256 in contents:
+def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict):
+    _store_paths(store, ledger)
+    notes: Counter = Counter()  # pages and images read by OCR or not, over the scanned contents
+    for sha256, _path, _copies, outcome in ledger.contents():  # in walk order: the output does not depend on --jobs
+        notes.update(outcome.get("notes", {}))
         part = read_part(parts, sha256)
         if part is None:
             continue
         for batch in part.record_batches():
             store.add_batch(batch, sha256)
         if part.outcome.get("findings"):
-            with_findings.add(sha256)  # read again below, one batch at a time: memory stays bounded
+            ledger.set_findings(sha256, part.outcome["findings"])  # read again below, a batch at a time
     result = link_store(store)
     _assign_persons(store, result)
     run = {**run, "linkage": result.info}
     counts = {"lower": result.lower_count, "best": result.best_count, "upper": result.upper}
 
     category_findings, category_distinct, detector_findings = Counter(), Counter(), Counter()
-    findings_per_content: Counter = Counter()
     person_of = _PersonOf(store)
     with _RowGroups(out / "findings.parquet", FINDINGS_SCHEMA) as writer:
-        for sha256 in contents:  # the store's order, which _PersonOf follows
-            if sha256 not in with_findings:
-                continue
-            occurrences_count = copies[sha256]
+        for sha256, path, copies, _outcome in ledger.contents(with_findings=True):  # the store's order, which _PersonOf follows
             for batch in read_part(parts, sha256).finding_batches():
                 rows = batch.num_rows
                 extra = {
-                    "path": pa.array([first_path[sha256]] * rows, pa.string()),
+                    "path": pa.array([path] * rows, pa.string()),
                     "sha256": pa.array([sha256] * rows, pa.string()),
-                    "occurrences": pa.array([occurrences_count] * rows, pa.int32()),
+                    "occurrences": pa.array([copies] * rows, pa.int32()),
                     "person_id": pa.array(person_of.of(batch.column("record_id").to_pylist()), pa.string()),
                 }
                 columns = [extra[name] if name in extra else batch.column(name) for name in FINDINGS_SCHEMA.names]
                 writer.write_table(pa.Table.from_arrays(columns, schema=FINDINGS_SCHEMA))
-                findings_per_content[sha256] += rows
                 for category, detector in zip(batch.column("category").to_pylist(), batch.column("detector").to_pylist(), strict=True):
                     category_distinct[category] += 1
-                    category_findings[category] += occurrences_count
-                    detector_findings[detector] += occurrences_count
+                    category_findings[category] += copies
+                    detector_findings[detector] += copies
 
     _write_batches(
         out / "records.parquet",
@@ -149,21 +145,25 @@ def _write(out: Path, parts: Path, store: RecordStore, occurrences, first_path, 
     )
     persons_per_category = _write_persons(out / "persons.parquet", store)
 
+    issues = ledger.issues()
     errors = [dict(issue) for issue in issues]
     folders: dict[str, Counter] = defaultdict(Counter)
     types: dict[str, Counter] = defaultdict(Counter)
     statuses: Counter = Counter()
+    bytes_scanned = 0
     with pq.ParquetWriter(out / "files.parquet", FILES_SCHEMA) as writer:
-        for chunk in _chunks(occurrences, 50_000):
-            file_rows = [_file_row(o, outcomes, findings_per_content, errors) for o in chunk]
+        for chunk in batched(ledger.occurrences(), 50_000):
+            file_rows = [_file_row(o, errors) for o in chunk]
             writer.write_table(pa.Table.from_pylist(file_rows, schema=FILES_SCHEMA))
             for occurrence, row in zip(chunk, file_rows, strict=True):
                 statuses[row["status"]] += 1
+                bytes_scanned += occurrence["size"] if occurrence["status"] == "scanned" else 0
                 folder = folders[_folder(occurrence["path"])]
                 folder["files"] += 1
                 folder["findings"] += row["findings"]
                 types[row["type"]]["files"] += 1
                 types[row["type"]]["findings"] += row["findings"]
+    seen, distinct = ledger.counts()
 
     issue_kinds = Counter(issue["kind"] for issue in issues)
     summary = {
@@ -171,19 +171,19 @@ def _write(out: Path, parts: Path, store: RecordStore, occurrences, first_path, 
         "persons": counts,
         "records": {"with_findings": store.size, "person_records": counts["upper"]},
         "files": {
-            "seen": len(occurrences),
-            "distinct_scanned": len(contents),
+            "seen": seen,
+            "distinct_scanned": distinct,
             "duplicates": statuses["duplicate"],
             "archives_opened": statuses["opened"],
             "errors": statuses["error"] + issue_kinds["error"],
             "encrypted": issue_kinds["encrypted"],
             "skipped": statuses["skipped"] + issue_kinds["skipped"],
-            "bytes_scanned": sum(o["size"] for o in occurrences if o["status"] == "scanned"),
+            "bytes_scanned": bytes_scanned,
             # PDF pages without a text layer: read by OCR (tesseract installed) or counted as not read
-            "pdf_pages_ocr": sum(o.get("notes", {}).get("pdf_pages_ocr", 0) for o in outcomes.values()),
-            "pdf_pages_needing_ocr": sum(o.get("notes", {}).get("pdf_pages_needing_ocr", 0) for o in outcomes.values()),
-            "images_ocr": sum(o.get("notes", {}).get("images_ocr", 0) for o in outcomes.values()),
-            "images_needing_ocr": sum(o.get("notes", {}).get("images_needing_ocr", 0) for o in outcomes.values()),
+            "pdf_pages_ocr": notes["pdf_pages_ocr"],
+            "pdf_pages_needing_ocr": notes["pdf_pages_needing_ocr"],
+            "images_ocr": notes["images_ocr"],
+            "images_needing_ocr": notes["images_needing_ocr"],
         },
         "categories": {
             category: {
@@ -203,10 +203,10 @@ def _write(out: Path, parts: Path, store: RecordStore, occurrences, first_path, 
     return summary, manifest
 
 
-def _file_row(occurrence: dict, outcomes: dict, findings_per_content: Counter, errors: list) -> dict:
-    """The files.parquet row of one occurrence; an error of its file is added to `errors`."""
-    outcome = outcomes.get(occurrence["sha256"], {}) if occurrence["status"] != "opened" else {}
-    findings = findings_per_content[occurrence["sha256"]] if occurrence["status"] != "opened" else 0
+def _file_row(occurrence: dict, errors: list) -> dict:
+    """The files.parquet row of one occurrence (Ledger.occurrences); an error of its file is added
+    to `errors`."""
+    outcome = occurrence["outcome"]
     status = occurrence["status"]
     if status == "scanned" and outcome.get("error"):
         status = "error"
@@ -222,34 +222,28 @@ def _file_row(occurrence: dict, outcomes: dict, findings_per_content: Counter, e
         "status": status,
         "duplicate_of": occurrence.get("duplicate_of"),
         "records": outcome.get("records", 0),
-        "findings": findings,
+        "findings": occurrence["findings"],
         "error": outcome.get("error") if occurrence["status"] == "scanned" else None,
     }
 
 
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _store_paths(store: RecordStore, occurrences, first_path: dict) -> None:
+def _store_paths(store: RecordStore, ledger: Ledger) -> None:
     """Tables `paths` (every path of each scanned content, in walk order) and `first_paths`."""
     store.run("CREATE TABLE paths (sha256 VARCHAR, path VARCHAR, ord BIGINT)")
     store.run("CREATE TABLE first_paths (sha256 VARCHAR, path VARCHAR)")
-    located = [o for o in occurrences if o["status"] in ("scanned", "duplicate")]
-    for number, chunk in enumerate(_chunks(located, 50_000)):
-        start = number * 50_000
+    start = 0
+    for chunk in batched(ledger.located(), 50_000):
         table = pa.table(
             {
-                "sha256": [o["sha256"] for o in chunk],
-                "path": [o["path"] for o in chunk],
+                "sha256": [sha256 for sha256, _ in chunk],
+                "path": [path for _, path in chunk],
                 "ord": pa.array(range(start, start + len(chunk)), pa.int64()),
             }
         )
         store.fetch("INSERT INTO paths SELECT * FROM batch", {"batch": table})
-    firsts = list(first_path.items())
-    for chunk in _chunks(firsts, 50_000):
-        table = pa.table({"sha256": [sha for sha, _ in chunk], "path": [path for _, path in chunk]})
+        start += len(chunk)
+    for chunk in batched(ledger.contents(), 50_000):
+        table = pa.table({"sha256": [row[0] for row in chunk], "path": [row[1] for row in chunk]})
         store.fetch("INSERT INTO first_paths SELECT * FROM batch", {"batch": table})
 
 

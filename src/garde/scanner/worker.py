@@ -40,6 +40,7 @@ PART_RECORDS = pa.schema([field for field in RECORD_COLUMNS if field.name not in
 # Records are detected in batches: one prefilter pass per batch.
 BATCH_CHARS = 1 << 20
 BATCH_RECORDS = 8192
+MAX_CACHED_HASHES = 20_000  # keyed hashes kept per file between batches (about 6 MB)
 
 
 @dataclass
@@ -94,7 +95,9 @@ class Part:
 def _batches(path: Path):
     if not path.exists():
         return
-    with pa.memory_map(str(path)) as source:
+    # Read, not memory-mapped: the report holds thousands of small batches before inserting them,
+    # and each mapped file would keep its pages (about 50 KB of memory per part) until then.
+    with pa.OSFile(str(path)) as source:
         reader = pa.ipc.open_file(source)
         for index in range(reader.num_record_batches):
             yield reader.get_batch(index)
@@ -168,7 +171,7 @@ def process_file(task: Task, config: Config) -> dict:
     writer = PartWriter(Path(config.parts_dir), task.sha256)
     children = 0
     batch: list[tuple[int, Record]] = []
-    hashes: dict[tuple[str, str], str] = {}
+    hashes: dict[tuple[str, str], str] = {}  # keyed hashes of the values met lately (towns, services...)
 
     def flush() -> None:
         pending = batch[:]
@@ -177,6 +180,8 @@ def process_file(task: Task, config: Config) -> dict:
             finding_rows: list[dict] = []
             record_rows: list[dict] = []
             found = detect_records([record for _, record in pending], config.min_confidence)
+            if len(hashes) > MAX_CACHED_HASHES:
+                hashes.clear()  # a patient table has a distinct value per cell: keep memory bounded
             for (index, record), findings in zip(pending, found, strict=True):
                 _add_record(record, findings, index, task.sha256, config, finding_rows, record_rows, hashes)
             writer.add(record_rows, finding_rows)
