@@ -8,6 +8,7 @@ import pytest
 
 from garde.scanner import ScanSettings, scan
 from garde.scanner import link as link_module
+from garde.scanner import linkage
 from garde.scanner.corpus import write_corpus
 from garde.scanner.detect import detect_records
 from garde.scanner.detect.validators import fold, validate_birth_date
@@ -146,6 +147,19 @@ def test_it_never_merges_two_people_with_the_same_name_and_different_birth_dates
     result = link(records)
     assert not _together(result, records, "csv 1965", "csv 1972")
     assert result.best_count >= len(CROWD) + 2
+
+
+def test_it_leaves_a_crowded_value_out_of_blocking_and_still_links_through_other_keys(monkeypatch):
+    # A placeholder birth date shared by thousands of records would make millions of pairs to score.
+    monkeypatch.setattr(linkage, "MAX_BLOCK", 3)
+    placeholder = "01/01/1900"
+    unknown = [("BLANC", "Luc"), ("NOIR", "Eva"), ("VERT", "Paul"), ("ROUGE", "Inès")]
+    records = _crowd() + [_patient(f"unknown {n}", last, first, placeholder) for n, (last, first) in enumerate(unknown)]
+    records += [_patient("csv", "MARTIN", "Claire", placeholder), _patient("form", "Claire", "Martin", placeholder)]
+    result = link(records)
+    assert result.info["crowded_blocking_values"] == {"birth": {"values": 1, "records": 6}}
+    assert _together(result, records, "csv", "form")  # same name: blocked on the name instead
+    assert result.best_count == len(CROWD) + len(unknown) + 1
 
 
 def test_it_falls_back_to_deterministic_linkage_when_splink_fails(monkeypatch):

@@ -88,12 +88,18 @@ COMPARISONS = {
         ("else", "ELSE", 0.4, 0.9999),
     ],
 }
+# Pairs are scored only within a block: records sharing one of these values. A value held by more
+# than MAX_BLOCK records (a placeholder birth date such as 01/01/1900, an "INCONNU X" name) is left
+# out of blocking: its block would have millions of pairs for one value that tells nothing, and
+# the records that hold it are still compared through their other keys.
+MAX_BLOCK = 1_000
 BLOCKING_RULES = (
-    "l.name_key = r.name_key",
-    "l.birth = r.birth",
-    "l.name_phonetic = r.name_phonetic",
-    "l.birth = r.birth_swap",
+    "l.name_key_block = r.name_key_block",
+    "l.birth_block = r.birth_block",
+    "l.name_phonetic_block = r.name_phonetic_block",
+    "l.birth_block = r.birth_swap_block",
 )
+BLOCKING_COLUMNS = ("name_key", "birth", "name_phonetic")
 COLUMNS = (
     "name_key",
     "name_grams",
@@ -132,14 +138,30 @@ def _settings(prior: float, parameters: dict | None = None) -> dict:
     }
 
 
-def _input_table(store) -> str:
-    """The columns Splink compares, one row per person record (unique_id = pidx)."""
-    columns = ", ".join(COLUMNS)
-    store.run(
-        f"CREATE OR REPLACE TABLE link_input AS SELECT pidx AS unique_id, {columns}, "
-        "coalesce(len(name_grams), 0)::INTEGER AS name_grams_n FROM persons ORDER BY pidx"
+def _input_table(store) -> tuple[str, dict]:
+    """The columns Splink compares, one row per person record (unique_id = pidx), with the blocking
+    columns (see MAX_BLOCK); and how many values and records were left out of each blocking key."""
+    crowded = {}
+    for column in BLOCKING_COLUMNS:
+        store.run(
+            f"CREATE OR REPLACE TABLE crowded_{column} AS SELECT {column} AS value, count(*) AS records FROM persons "
+            f"WHERE {column} IS NOT NULL GROUP BY {column} HAVING count(*) > {MAX_BLOCK}"
+        )
+        values, records = store.fetch(f"SELECT count(*), coalesce(sum(records), 0) FROM crowded_{column}")[0]
+        if values:
+            crowded[column] = {"values": values, "records": int(records)}
+    columns = ", ".join(f"p.{column}" for column in COLUMNS)
+    blocks = ", ".join(
+        f"CASE WHEN c_{column}.value IS NULL THEN p.{column} END AS {column}_block" for column in BLOCKING_COLUMNS
     )
-    return "link_input"
+    joins = " ".join(f"LEFT JOIN crowded_{column} c_{column} ON c_{column}.value = p.{column}" for column in BLOCKING_COLUMNS)
+    store.run(
+        f"CREATE OR REPLACE TABLE link_input AS SELECT p.pidx AS unique_id, {columns}, "
+        f"coalesce(len(p.name_grams), 0)::INTEGER AS name_grams_n, {blocks}, "
+        "CASE WHEN c_swap.value IS NULL THEN p.birth_swap END AS birth_swap_block "
+        f"FROM persons p {joins} LEFT JOIN crowded_birth c_swap ON c_swap.value = p.birth_swap ORDER BY p.pidx"
+    )
+    return "link_input", crowded
 
 
 def _trained(model: dict) -> dict:
@@ -219,7 +241,8 @@ def score_pairs(store, size: int, deterministic_pairs: int, threshold: float) ->
     logging.getLogger("splink").setLevel(logging.ERROR)
     connection.execute("SET threads TO 1")  # one thread: sampling and sums in the same order every run
     api = DuckDBAPI(connection=connection)
-    data = api.register(_input_table(store), table_name="records_to_link")
+    input_table, crowded = _input_table(store)
+    data = api.register(input_table, table_name="records_to_link")
     labels = _label_pairs(store)
     u_trained = size >= MIN_RECORDS_U
     m_trained = len(labels) >= MIN_LABELS
@@ -245,6 +268,8 @@ def score_pairs(store, size: int, deterministic_pairs: int, threshold: float) ->
             "u_pairs_sampled": u_pairs if u_trained else 0,
             "m_from": "labelled pairs (NIR/INS or IPP)" if m_trained else "defaults",
             "labelled_pairs": len(labels),
+            "max_block": MAX_BLOCK,
+            "crowded_blocking_values": crowded,  # {key: {values, records}} left out of blocking
         }
     )
     info["parameters"] = {
