@@ -60,6 +60,37 @@ def test_it_resumes_after_kill_9_to_the_result_of_an_uninterrupted_scan(tmp_path
     assert not parts.exists()
 
 
+def test_its_worker_processes_stop_when_the_scan_is_killed(tmp_path):
+    # Only the scanning process is killed: the processes it started (the fork server and the workers
+    # forked from it) must not scan on without a time limit.
+    write_corpus(tmp_path / "corpus", 400, 11)
+    dump, out = tmp_path / "corpus" / "dump", tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-c", SCRIPT.replace("jobs=1", "jobs=2"), str(dump), str(out), "first"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (out / ".parts").is_dir():
+            time.sleep(0.01)
+        time.sleep(0.5)
+        assert process.poll() is None, "the scan ended before it could be killed"
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _group_alive(process.pid):
+            time.sleep(0.1)
+        assert not _group_alive(process.pid), "worker processes outlived the scan"
+    finally:
+        if _group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_it_resumes_after_a_crash_while_writing_the_report(tmp_path, monkeypatch):
     """A run killed while linking leaves its record store (a DuckDB file) in .parts: --resume
     builds it again from the parts and gives the result of an uninterrupted scan."""

@@ -6,9 +6,8 @@ import re
 import pyarrow.parquet as pq
 import pytest
 
-from garde.scanner import ScanSettings, scan
+from garde.scanner import ScanSettings, linkage, scan
 from garde.scanner import link as link_module
-from garde.scanner import linkage
 from garde.scanner.corpus import write_corpus
 from garde.scanner.detect import detect_records
 from garde.scanner.detect.validators import fold, validate_birth_date

@@ -264,13 +264,21 @@ def _assign_persons(store: RecordStore, result) -> None:
         }
     )
     store.fetch("CREATE TABLE assignment AS SELECT * FROM batch", {"batch": assignment})
-    store.run(
-        "CREATE TABLE person_of AS "
-        "WITH linked AS (SELECT * FROM persons JOIN assignment USING (pidx)), "
-        "best_ids AS (SELECT best, 'p' || left(sha256(min(record_id)), 15) AS person_id FROM linked GROUP BY best), "
-        "lower_ids AS (SELECT lower, 'p' || left(sha256(min(record_id)), 15) AS lower_id FROM linked GROUP BY lower) "
-        "SELECT linked.*, person_id, lower_id FROM linked JOIN best_ids USING (best) JOIN lower_ids USING (lower)"
-    )
+    # One table at a time, with the columns the outputs read only (not the link fields): DuckDB
+    # keeps a CTE read three times in memory, which ran out of its limit at 800,000 records.
+    for statement in (
+        "CREATE TABLE linked AS SELECT p.idx, p.pidx, p.record_id, p.sha256, p.locator, p.categories, p.detectors, "
+        "a.best, a.lower, a.reasons, a.probability FROM persons p JOIN assignment a USING (pidx)",
+        "CREATE TABLE best_ids AS SELECT best, 'p' || left(sha256(min(record_id)), 15) AS person_id FROM linked GROUP BY best",
+        "CREATE TABLE lower_ids AS SELECT lower, 'p' || left(sha256(min(record_id)), 15) AS lower_id FROM linked GROUP BY lower",
+        "CREATE TABLE person_of AS SELECT l.*, b.person_id, w.lower_id FROM linked l "
+        "JOIN best_ids b USING (best) JOIN lower_ids w USING (lower)",
+        "DROP TABLE linked",
+        "DROP TABLE best_ids",
+        "DROP TABLE lower_ids",
+        "DROP TABLE assignment",
+    ):
+        store.run(statement)
 
 
 class _PersonOf:

@@ -275,7 +275,11 @@ def _orphan_watch(parent: int) -> None:
     os._exit(1)
 
 
-def _worker_main(connection, config: Config) -> None:
+def _worker_main(connection, config: Config, environment: dict[str, str]) -> None:
+    os.environ.clear()  # the scan's environment, not the fork server's (started earlier, maybe by another scan)
+    os.environ.update(environment)
+    if ner.installed() is not None:
+        ner.unload()
     try:
         resource.setrlimit(resource.RLIMIT_AS, (config.file_memory, config.file_memory))
     except (ValueError, OSError):
@@ -302,10 +306,24 @@ def _worker_main(connection, config: Config) -> None:
             connection.send(failed_outcome(task.sha256, f"extractor crashed: {detail}"))
 
 
+def _process_context(ner_on: bool):
+    """Workers are forked from a server process (multiprocessing's forkserver) that has imported the
+    scanner, and loaded the spaCy model when NER is on, once: they share those pages instead of each
+    loading its own copy, and a worker killed for a time limit is replaced in milliseconds. The server
+    starts with the first pool of this process and serves every later one. Where forkserver does not
+    exist, each worker starts from scratch (spawn)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    preload = "garde.scanner.detect.ner_preload" if ner_on and ner.installed() is None else "garde.scanner.worker"
+    context.set_forkserver_preload([preload])  # no effect once the server runs
+    return context
+
+
 class _Slot:
     def __init__(self, context, config: Config):
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, config), daemon=True)
+        self.process = context.Process(target=_worker_main, args=(child, config, dict(os.environ)), daemon=True)
         self.process.start()
         child.close()
         self.task: Task | None = None
@@ -321,7 +339,9 @@ class Pool:
         self.config = config
         self.jobs = jobs
         self._done: list[tuple[Task, dict]] = []
-        self._context = multiprocessing.get_context("spawn")
+        self._context = _process_context(config.ner)
+        if jobs > 0:
+            _hold_fork_server()
         self._slots = [_Slot(self._context, config) for _ in range(jobs)] if jobs > 0 else []
 
     def free(self) -> bool:
@@ -380,12 +400,41 @@ class Pool:
         return done
 
     def close(self) -> None:
-        for slot in self._slots:
+        slots, self._slots = self._slots, []  # a second close has nothing left to do
+        for slot in slots:
             try:
                 slot.connection.send(None)
             except (OSError, BrokenPipeError):
                 pass
-        for slot in self._slots:
+        for slot in slots:
             slot.process.join(timeout=5)
             if slot.process.is_alive():
                 slot.process.kill()
+        if slots:
+            _release_fork_server(self._context)
+
+
+_live_pools = 0  # pools of this process with worker processes (the Dask engine runs one per thread)
+_live_pools_lock = threading.Lock()
+
+
+def _hold_fork_server() -> None:
+    global _live_pools
+    with _live_pools_lock:
+        _live_pools += 1
+
+
+def _release_fork_server(context) -> None:
+    """The fork server holds the spaCy model alone once the workers are gone: the last pool of the
+    process stops it before the report (the next pool starts another). Through multiprocessing's
+    own stop, which is private: where it is missing the server stays until the process ends."""
+    global _live_pools
+    with _live_pools_lock:
+        _live_pools -= 1
+        if _live_pools or context.get_start_method() != "forkserver":
+            return
+        from multiprocessing import forkserver
+
+        stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+        if stop is not None:
+            stop()

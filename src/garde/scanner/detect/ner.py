@@ -181,6 +181,18 @@ def model():
     return _state.nlp
 
 
+def preload() -> None:
+    """Loads the model now (in the fork server of the worker processes: see worker.Pool)."""
+    configure(True)
+    model()
+
+
+def unload() -> None:
+    """Forgets the model: a worker forked with it whose environment disables spaCy."""
+    with _lock:
+        _state.nlp, _state.lexicon, _state.error, _state.loaded = None, None, None, False
+
+
 def wanted(field: Field) -> bool:
     """Free text worth reading with NER: no column meaning, 20 to 200,000 characters, a capital
     letter, mostly letters."""
@@ -204,8 +216,11 @@ def prime(fields) -> None:
     texts = list(dict.fromkeys(field.value for field in fields if wanted(field)))
     if not texts or model() is None:
         return
-    for text, doc in zip(texts, _state.nlp.pipe(texts, batch_size=PIPE_BATCH), strict=True):
-        _state.cache[text] = _spans(text, doc)
+    # In a memory zone: the words spaCy adds to its vocabulary while reading are dropped after the
+    # batch; without it a worker's memory grows with every distinct word of the dump.
+    with _state.nlp.memory_zone():
+        for text, doc in zip(texts, _state.nlp.pipe(texts, batch_size=PIPE_BATCH), strict=True):
+            _state.cache[text] = _spans(text, doc)
 
 
 def names(text: str) -> list[NerSpan] | None:
@@ -215,7 +230,8 @@ def names(text: str) -> list[NerSpan] | None:
         return found
     if not wanted(Field(None, text)) or model() is None:
         return None
-    return _spans(text, _state.nlp(text))  # a text outside any primed batch (detect_field called alone)
+    with _state.nlp.memory_zone():  # a text outside any primed batch (detect_field called alone)
+        return _spans(text, _state.nlp(text))
 
 
 def primed(text: str) -> bool:
