@@ -303,19 +303,19 @@ class _PersonOf:
 def _write_persons(path: Path, store: RecordStore) -> Counter:
     """persons.parquet, one row per person ordered by person_id; persons per category. Two sorted
     streams (the person records, and their paths) are read side by side, one person at a time:
-    DuckDB sorts out of memory, where aggregating lists would not."""
-    records = _rows(
-        store.batches(
-            "SELECT person_id, record_id, categories, detectors, reasons, probability, lower_id "
-            "FROM person_of ORDER BY person_id, pidx"
-        )
+    DuckDB sorts out of memory, where aggregating lists would not. Each stream is sorted into a table
+    first: two sorts read at once would each hold blocks in memory (out of memory at 800,000
+    records), two table scans hold next to nothing (a table is read in the order it was filled)."""
+    store.run(
+        "CREATE TABLE person_records AS SELECT person_id, record_id, categories, detectors, reasons, probability, lower_id "
+        "FROM person_of ORDER BY person_id, pidx"
     )
-    places = _rows(
-        store.batches(
-            "SELECT m.person_id, p.path, p.path || '#' || m.locator FROM person_of m JOIN paths p USING (sha256) "
-            "ORDER BY m.person_id, m.pidx, p.ord"
-        )
+    store.run(
+        "CREATE TABLE person_places AS SELECT m.person_id, p.path, p.path || '#' || m.locator AS place "
+        "FROM person_of m JOIN paths p USING (sha256) ORDER BY m.person_id, m.pidx, p.ord"
     )
+    records = _rows(store.batches("SELECT * FROM person_records"))
+    places = _rows(store.batches("SELECT * FROM person_places"))
     per_category: Counter = Counter()
     with _RowGroups(path, PERSONS_SCHEMA) as writer:
         batch: list[dict] = []
