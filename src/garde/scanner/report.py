@@ -1,7 +1,6 @@
 """Writes the scan output: findings, records, persons and files as Parquet, summary.json, report.html,
 and manifest.json last (it holds the SHA-256 of every other output). Format: docs/scan-format.md."""
 
-import hashlib
 import json
 import platform
 import shutil
@@ -22,6 +21,7 @@ from garde.scanner.link import REASONS, link_store
 from garde.scanner.mask import key_fingerprint
 from garde.scanner.model import CATEGORIES
 from garde.scanner.recordstore import RecordStore
+from garde.scanner.walk import sha256_file
 from garde.scanner.worker import PART_FINDINGS, read_part
 
 FORMAT_VERSION = 1
@@ -151,8 +151,8 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
     types: dict[str, Counter] = defaultdict(Counter)
     statuses: Counter = Counter()
     bytes_scanned = 0
-    with pq.ParquetWriter(out / "files.parquet", FILES_SCHEMA) as writer:
-        for chunk in batched(ledger.occurrences(), 50_000):
+    with _RowGroups(out / "files.parquet", FILES_SCHEMA) as writer:
+        for chunk in batched(ledger.occurrences(), 5_000):  # as dicts: a few KB each with their outcome
             file_rows = [_file_row(o, errors) for o in chunk]
             writer.write_table(pa.Table.from_pylist(file_rows, schema=FILES_SCHEMA))
             for occurrence, row in zip(chunk, file_rows, strict=True):
@@ -414,10 +414,6 @@ def _version(package: str) -> str | None:
         return None
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _manifest(out: Path, run: dict, errors: list, summary: dict) -> dict:
     outputs = ["findings.parquet", "records.parquet", "persons.parquet", "files.parquet", "summary.json", "report.html"]
     manifest = {
@@ -442,7 +438,7 @@ def _manifest(out: Path, run: dict, errors: list, summary: dict) -> dict:
         "persons": summary["persons"],
         "linkage": run["linkage"],
         "errors": errors,
-        "outputs": {name: _sha256(out / name) for name in outputs},
+        "outputs": {name: sha256_file(out / name) for name in outputs},
     }
     _write_json(out / "manifest.json", manifest)
     return manifest
