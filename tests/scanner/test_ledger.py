@@ -20,9 +20,9 @@ def test_walk_keys_sort_as_the_walk_does():
 def test_the_first_occurrence_in_walk_order_is_the_scanned_one(ledger):
     # The attachment (1, 1) is walked before (2,) but arrives after it: its file's scan ended late.
     ledger.add_occurrence((1,), "mail.eml", "m", 10, 0, status="scanned")
-    ledger.add_content("m", "mail.eml")
+    ledger.add_content("m")
     ledger.add_occurrence((2,), "copy.pdf", "a", 5, 0, status="scanned")
-    ledger.add_content("a", "copy.pdf")
+    ledger.add_content("a")
     ledger.add_occurrence((1, 1), "mail.eml!/report.pdf", "a", 5, 1, status="duplicate")
     ledger.set_outcome("a", {"records": 2, "findings": 3, "extractor": "pdf"})
     ledger.finish()
@@ -43,7 +43,7 @@ def test_the_first_occurrence_in_walk_order_is_the_scanned_one(ledger):
 def test_an_opened_archive_has_no_outcome_and_no_findings(ledger):
     ledger.add_occurrence((1,), "dump.zip", "z", 100, 0, status="opened", type_="archive/zip")
     ledger.add_occurrence((1, 1), "dump.zip!/a.csv", "c", 50, 1, status="scanned")
-    ledger.add_content("c", "dump.zip!/a.csv")
+    ledger.add_content("c")
     ledger.set_outcome("c", {"records": 4, "findings": 7, "extractor": "csv"})
     ledger.finish()
     ledger.set_findings("c", 7)
@@ -58,7 +58,7 @@ def test_an_opened_archive_has_no_outcome_and_no_findings(ledger):
 def test_it_lists_only_the_contents_with_findings_when_asked(ledger):
     for number, sha in enumerate("abc", start=1):
         ledger.add_occurrence((number,), f"{sha}.txt", sha, 1, 0, status="scanned")
-        ledger.add_content(sha, f"{sha}.txt")
+        ledger.add_content(sha)
     ledger.finish()
     for sha, _path, _copies, _outcome in ledger.contents():  # written while reading, as the report does
         if sha != "b":
@@ -68,9 +68,9 @@ def test_it_lists_only_the_contents_with_findings_when_asked(ledger):
 
 
 def test_it_answers_whether_a_content_was_met(ledger):
-    assert ledger.arrival_path("a") is None
-    ledger.add_content("a", "first/a.txt")
-    assert ledger.arrival_path("a") == "first/a.txt"
+    assert not ledger.knows("a")
+    ledger.add_content("a")
+    assert ledger.knows("a")
 
 
 def test_it_gives_the_issues_in_walk_order(ledger):
@@ -85,7 +85,7 @@ def test_it_holds_many_files_across_transactions(ledger):
     for number in range(12_000):  # more than one transaction of writes
         ledger.add_occurrence((number,), f"f{number}.txt", f"{number % 7_000}", 1, 0, status="scanned" if number < 7_000 else "duplicate")
         if number < 7_000:
-            ledger.add_content(f"{number}", f"f{number}.txt")
+            ledger.add_content(f"{number}")
     ledger.finish()
 
     assert ledger.counts() == (12_000, 7_000)

@@ -213,13 +213,13 @@ class _Run:
             self.ledger.add_occurrence(*located, status="opened", type_=f"archive/{event.container}")
             self._advance(event)
             return
-        if self.ledger.arrival_path(event.sha256) is not None:
+        if self.ledger.knows(event.sha256):
             self.ledger.add_occurrence(*located, status="duplicate")
             self._discard(event)
             self._advance(event)
             self.progress("file", path=event.logical, size=event.size, duplicate=True)
             return
-        self.ledger.add_content(event.sha256, event.logical)
+        self.ledger.add_content(event.sha256)
         self.ledger.add_occurrence(*located, status="scanned")
         part = read_part(self.parts, event.sha256) if self.settings.resume else None
         if part is not None:

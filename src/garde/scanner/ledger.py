@@ -2,11 +2,11 @@
 Python: a dump holds millions of files, and one dict per file would make the scan's memory grow with
 the dump (about 1.5 KB per file).
 
-Three tables:
+Four tables:
 - `occurrences`: every file, archive and attachment the walk met, with its walk key (`walk_key`) and
   its status as the walk saw it (`opened` archive, `scanned`, `duplicate` of a content already met);
-- `contents`: each distinct content (by SHA-256) once, with the path it was first met at and the
-  outcome of its scan (worker.process_file) once it is known;
+- `contents`: each distinct content (by SHA-256) once, with the outcome of its scan
+  (worker.process_file) once it is known;
 - `findings`: the number of findings of each content's part that holds some (set by the report,
   which reads the parts);
 - `issues`: what the walk reported instead of a file (encrypted archive, refused member...).
@@ -27,7 +27,7 @@ _SCHEMA = """
 CREATE TABLE occurrences (
     walk_key TEXT PRIMARY KEY, path TEXT, sha256 TEXT, size INTEGER, depth INTEGER, type TEXT, status TEXT
 );
-CREATE TABLE contents (sha256 TEXT PRIMARY KEY, arrival_path TEXT, outcome TEXT);
+CREATE TABLE contents (sha256 TEXT PRIMARY KEY, outcome TEXT);
 CREATE TABLE findings (sha256 TEXT PRIMARY KEY, count INTEGER);
 CREATE TABLE issues (walk_key TEXT PRIMARY KEY, path TEXT, kind TEXT, reason TEXT);
 """
@@ -59,13 +59,12 @@ class Ledger:
     def add_occurrence(self, key: tuple, path: str, sha256: str, size: int, depth: int, status: str, type_: str | None = None) -> None:
         self._write("INSERT INTO occurrences VALUES (?, ?, ?, ?, ?, ?, ?)", (walk_key(key), path, sha256, size, depth, type_, status))
 
-    def arrival_path(self, sha256: str) -> str | None:
-        """The path this content was first met at so far (in order of arrival), None if new."""
-        row = self.connection.execute("SELECT arrival_path FROM contents WHERE sha256 = ?", (sha256,)).fetchone()
-        return row[0] if row else None
+    def knows(self, sha256: str) -> bool:
+        """Whether this content was met already (in any order): it is then a copy, not scanned again."""
+        return self.connection.execute("SELECT 1 FROM contents WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
-    def add_content(self, sha256: str, path: str) -> None:
-        self._write("INSERT INTO contents (sha256, arrival_path) VALUES (?, ?)", (sha256, path))
+    def add_content(self, sha256: str) -> None:
+        self._write("INSERT INTO contents (sha256) VALUES (?)", (sha256,))
 
     def set_outcome(self, sha256: str, outcome: dict) -> None:
         self._write("UPDATE contents SET outcome = ? WHERE sha256 = ?", (json.dumps(outcome), sha256))

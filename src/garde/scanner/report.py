@@ -242,9 +242,7 @@ def _store_paths(store: RecordStore, ledger: Ledger) -> None:
         )
         store.fetch("INSERT INTO paths SELECT * FROM batch", {"batch": table})
         start += len(chunk)
-    for chunk in batched(ledger.contents(), 50_000):
-        table = pa.table({"sha256": [row[0] for row in chunk], "path": [row[1] for row in chunk]})
-        store.fetch("INSERT INTO first_paths SELECT * FROM batch", {"batch": table})
+    store.run("INSERT INTO first_paths SELECT sha256, arg_min(path, ord) FROM paths GROUP BY sha256")
 
 
 def _assign_persons(store: RecordStore, result) -> None:
