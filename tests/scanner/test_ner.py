@@ -129,6 +129,35 @@ def test_health_term_near_a_name_found_by_ner_only(ner_on):
     assert detect_records([Record("t", [Field(None, text)])])[0] == []  # no name, no health finding
 
 
+def test_a_long_text_is_read_in_pieces_and_names_keep_their_place(person_sentences: Path, ner_on, monkeypatch):
+    rows = [json.loads(line) for line in person_sentences.read_text().splitlines()]
+    paragraphs = [row["text"] for row in rows if row["spans"]][:200]
+    long_text = "\n".join(paragraphs)  # about 30,000 characters: NER reads it in pieces, not at once
+    assert len(long_text) > 2 * ner.PIECE_CHARS
+    in_pieces = {(span.start, span.end, span.text) for span in ner.find([long_text])[0]}
+    monkeypatch.setattr(ner, "PIECE_CHARS", len(long_text))
+    at_once = {(span.start, span.end, span.text) for span in ner.find([long_text])[0]}
+    assert all(long_text[start:end] == text for start, end, text in in_pieces)
+    assert len(in_pieces & at_once) >= 0.98 * len(at_once)  # the same names, but for a few near a cut
+
+
+def test_long_texts_are_cut_at_line_breaks_then_sentences():
+    lines = "\n".join(f"Ligne {i} du compte rendu de Madame Martin." for i in range(1000))
+    pieces = ner._pieces(lines)
+    assert "".join(piece for _, piece in pieces) == lines
+    assert all(len(piece) <= ner.PIECE_CHARS for _, piece in pieces)
+    assert all(lines[offset] == "\n" for offset, _ in pieces[1:])  # each cut at a line break
+    sentences = " ".join(f"Phrase {i} sans retour à la ligne." for i in range(1000))
+    assert all(piece.endswith(".") for _, piece in ner._pieces(sentences)[:-1])
+    assert [piece for _, piece in ner._pieces("x" * 25_000)] == ["x" * 10_000, "x" * 10_000, "x" * 5_000]
+
+
+def test_single_words_are_told_from_names_by_the_models_lexicon(ner_on):
+    assert ner._single_word_kind("Veuillez") == "word"  # a verb
+    assert ner._single_word_kind("Lycée") == "noun"
+    assert ner._single_word_kind("Kervella") == "name"
+
+
 def test_short_and_machine_text_is_left_to_the_rules(ner_on):
     assert not ner.wanted(Field(None, "Jean Kervella"))  # too short
     assert not ner.wanted(Field("nom", "Monsieur Yannick Kervella, Quimper"))  # a column with a meaning

