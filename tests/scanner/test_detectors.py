@@ -212,3 +212,12 @@ def test_it_finds_presidio_iban_cases_with_spaces_or_none(presidio_cases):
 def test_it_reads_the_one_french_presidio_phone_case(presidio_cases):
     french = [c for c in presidio_cases if c["recognizer"] == "phone" and "+33" in c["text"]]
     assert french and all("phone" in detectors_in(c["text"]) for c in french)
+
+
+def test_the_fork_servers_warm_up_runs_every_detector():
+    """Workers are forked after this sample was detected: every table a detector builds on first use
+    is then shared by all of them (fork_preload.py)."""
+    from garde.scanner.detect.engine import _WARM_UP, detect_records
+
+    found = {finding.detector for findings in detect_records(list(_WARM_UP)) for finding in findings}
+    assert found == {detector.name for detector in DETECTORS}
