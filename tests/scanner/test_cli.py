@@ -40,3 +40,24 @@ def test_it_documents_every_command_and_option():
         assert f"garde {name}" in docs
         for option in (opt for param in sub.params for opt in param.opts if opt.startswith("--")):
             assert option in docs, option
+
+
+def test_without_jobs_it_runs_as_many_workers_as_the_memory_holds(tmp_path, monkeypatch):
+    import json
+
+    from garde.scanner import worker
+
+    monkeypatch.setattr(worker.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(worker.psutil, "virtual_memory", lambda: type("Memory", (), {"available": 1_100 << 20})())
+    assert worker.default_jobs(ner_on=True) == 2  # (1,100 - 600) MB / 250 MB a worker
+    assert worker.default_jobs(ner_on=False) == 4  # (1,100 - 400) / 150
+    monkeypatch.setattr(worker.psutil, "virtual_memory", lambda: type("Memory", (), {"available": 64 << 30})())
+    assert worker.default_jobs(ner_on=True) == 8  # one per core
+    monkeypatch.setattr(worker.psutil, "virtual_memory", lambda: type("Memory", (), {"available": 300 << 20})())
+    assert worker.default_jobs(ner_on=True) == 1  # never none
+
+    dump = write_dump(tmp_path / "dump")
+    result = runner.invoke(app, ["scan", str(dump), "--out", str(tmp_path / "out"), "--no-ner"])
+    assert result.exit_code == 0, result.output
+    assert "1 worker process (--jobs to choose)." in result.output
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["settings"]["jobs"] == 1

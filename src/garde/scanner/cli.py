@@ -1,6 +1,5 @@
 """`garde scan`: the command-line face of the scanner (typer + rich)."""
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +16,7 @@ from rich.progress import (
 from rich.table import Table
 
 from garde.scanner import ScanInputError, ScanSettings, scan
+from garde.scanner.worker import default_jobs
 
 app = typer.Typer(help="Leak scanner: which personal data leaked, and how many people are concerned.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -31,7 +31,10 @@ def main() -> None:
 def scan_command(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives of the leaked dump.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder (new or empty, unless --resume).")],
-    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes; 0 scans in this process.")] = max(1, os.cpu_count() or 1),
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", help="Worker processes (default: one per core, as many as the free memory holds); 0 scans in this process."),
+    ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted scan in the same output folder.")] = False,
     reveal: Annotated[bool, typer.Option("--reveal", help="Also store clear values (recorded in the manifest).")] = False,
     file_timeout: Annotated[float, typer.Option("--file-timeout", help="Seconds allowed per file.")] = 600.0,
@@ -42,6 +45,9 @@ def scan_command(
     ] = None,
 ) -> None:
     """Scan a leaked dump and write findings, persons and a summary to --out."""
+    if jobs is None:
+        jobs = default_jobs(ner_on=not no_ner)
+        console.print(f"{jobs} worker process{'es' if jobs > 1 else ''} (--jobs to choose).")
     settings = ScanSettings(jobs=jobs, reveal=reveal, resume=resume, engine=engine, scheduler=scheduler, ner=not no_ner)
     settings.limits.file_seconds = file_timeout
     bar = Progress(

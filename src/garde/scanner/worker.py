@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
 
+import psutil
 import pyarrow as pa
 
 from garde.scanner.detect import by_name, detect_records, ner, prefilter
@@ -61,6 +62,20 @@ class Config:
     file_memory: int
     prefilter: bytes | None = None  # the compiled hyperscan database, compiled once by the parent
     ner: bool = False  # spaCy NER on free text (ScanSettings.ner); the model loads once per process
+
+
+# Memory of a local scan in MB, with NER and without (measured: docs/benchmarks.md, "Memory of a whole
+# scan"): the parent and the fork server, then each worker at its peak.
+SCAN_BASE_MB = {True: 600, False: 400}
+WORKER_MB = {True: 250, False: 150}
+
+
+def default_jobs(ner_on: bool) -> int:
+    """One worker per core, but no more than the memory available now can hold: past it the system
+    swaps, or kills workers and their files go unscanned."""
+    cores = os.cpu_count() or 1
+    available_mb = psutil.virtual_memory().available >> 20
+    return max(1, min(cores, (available_mb - SCAN_BASE_MB[ner_on]) // WORKER_MB[ner_on]))
 
 
 def part_path(parts_dir: Path, sha256: str) -> Path:
