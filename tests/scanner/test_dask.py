@@ -161,7 +161,7 @@ def test_it_records_a_file_over_the_time_limit_and_goes_on(cluster, tmp_path):
     settings = _settings(engine="dask", scheduler=cluster.address)
     settings.limits.file_seconds = 3  # huge.txt needs 20 s, the others well under a second
     result = scan([dump], tmp_path / "out", settings)
-    errors = {e["path"]: e["reason"] for e in result.manifest["errors"]}
+    errors = {e["path"]: e["reason"] for e in json.loads((result.out / "manifest.json").read_text())["errors"]}
     assert "time limit" in errors["dump/huge.txt"]
     assert result.summary["persons"]["best"] == 4 and result.summary["files"]["errors"] == 1
 

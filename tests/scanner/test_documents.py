@@ -1,5 +1,7 @@
 """PDF, DICOM and MSG extractors, on files written by the tests (never real people)."""
 
+import json
+
 import pytest
 
 from garde.scanner import ScanSettings, scan
@@ -148,4 +150,4 @@ def test_it_records_an_unreadable_msg_as_an_error(tmp_path):
     (tmp_path / "dump" / "message.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
     result = scan([tmp_path / "dump"], tmp_path / "out", ScanSettings(jobs=0))
     assert result.summary["files"]["errors"] == 1
-    assert "Outlook" in result.manifest["errors"][0]["reason"]
+    assert "Outlook" in json.loads((result.out / "manifest.json").read_text())["errors"][0]["reason"]

@@ -38,3 +38,30 @@ def test_it_draws_bars_proportional_to_values_and_escapes_labels():
     widths = [int(w) for w in re.findall(r'<rect x="100" y="\d+" width="(\d+)"', svg)]
     assert widths == [100, 50, 1]
     assert "<b>" not in svg and "&lt;b&gt;" in svg
+
+
+def test_every_unreadable_file_is_listed_in_walk_order_and_the_page_shows_the_first(tmp_path, monkeypatch):
+    import zipfile
+
+    from garde.scanner import report
+
+    monkeypatch.setattr(report, "MAX_ERRORS", 3)
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    for number in range(5):
+        (dump / f"b{number}.zip").write_bytes(b"PK\x03\x04 not really a zip")  # refused by the walk
+        (dump / f"c{number}.xlsx").write_bytes(b"PK\x03\x04 not a workbook %d" % number)  # fails in its extractor
+    with zipfile.ZipFile(dump / "a.zip", "w") as archive:
+        archive.writestr("inside.docx", b"PK\x03\x04 broken document")
+    out = tmp_path / "out"
+    result = scan([dump], out, ScanSettings(jobs=0))
+    errors = json.loads((out / "manifest.json").read_text())["errors"]
+    paths = [error["path"] for error in errors]
+    assert paths == sorted(paths) and len(paths) == 11  # walk issues and extraction errors, in walk order
+    assert paths[0] == "dump/a.zip!/inside.docx" and {error["kind"] for error in errors} == {"error"}
+    assert "errors" not in result.manifest  # the list is read from the file, never held whole
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Files not read or read with a caveat (11)" in page
+    assert "The first 3 are shown; manifest.json lists all 11." in page
+    assert "inside.docx" in page and "c4.xlsx" not in page
+    assert result.summary["files"]["errors"] == 11

@@ -85,7 +85,7 @@ def test_it_records_a_file_over_the_time_limit_and_goes_on(dump, tmp_path):
     settings = ScanSettings(jobs=1, ner=False)
     settings.limits.file_seconds = 3
     result = scan([dump], tmp_path / "out", settings)
-    errors = {e["path"]: e["reason"] for e in result.manifest["errors"]}
+    errors = {e["path"]: e["reason"] for e in json.loads((result.out / "manifest.json").read_text())["errors"]}
     assert "time limit" in errors["dump/huge.txt"]
     assert result.summary["persons"]["best"] == 4
 

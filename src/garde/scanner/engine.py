@@ -38,7 +38,7 @@ class ScanInputError(Exception):
 class ScanResult:
     out: Path
     summary: dict
-    manifest: dict
+    manifest: dict  # manifest.json without its errors list, which can be long: read the file for it
 
 
 Progress = Callable[..., None]

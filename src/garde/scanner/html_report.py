@@ -79,7 +79,8 @@ def _table(headers: list[str], rows: list[list], numeric_from: int = 1) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render(summary: dict, run: dict, errors: list[dict]) -> str:
+def render(summary: dict, run: dict, errors: list[dict], all_errors: int) -> str:
+    """`errors`: the first MAX_ERRORS issues of the scan, out of `all_errors`."""
     persons, files, categories = summary["persons"], summary["files"], summary["categories"]
     category_rows = [(CATEGORY_LABELS[c], categories[c]["persons"], COLORS[c]) for c in CATEGORIES]
     person_rows = [
@@ -133,12 +134,12 @@ def render(summary: dict, run: dict, errors: list[dict]) -> str:
             f'<p class="warn">{_number(files["images_needing_ocr"])} images (scans, photos) were not read (no OCR '
             "installed): their personal data is not counted.</p>"
         )
-    html.append(f"<h2>Files not read or read with a caveat ({_number(len(errors))})</h2>")
+    html.append(f"<h2>Files not read or read with a caveat ({_number(all_errors)})</h2>")
     if errors:
         shown = errors[:MAX_ERRORS]
         html.append(_table(["File", "Kind", "Reason"], [[e["path"], e["kind"], e["reason"]] for e in shown], numeric_from=3))
-        if len(errors) > MAX_ERRORS:
-            html.append(f'<p class="note">The first {MAX_ERRORS} are shown; manifest.json lists all {_number(len(errors))}.</p>')
+        if all_errors > len(shown):
+            html.append(f'<p class="note">The first {len(shown)} are shown; manifest.json lists all {_number(all_errors)}.</p>')
     else:
         html.append("<p>None.</p>")
     html.append(

@@ -9,7 +9,8 @@ Four tables:
   (worker.process_file) once it is known;
 - `findings`: the number of findings of each content's part that holds some (set by the report,
   which reads the parts);
-- `issues`: what the walk reported instead of a file (encrypted archive, refused member...).
+- `issues`: what the walk reported instead of a file (encrypted archive, refused member...), and the
+  files the report found unreadable (an error in their outcome), by walk key.
 
 Files are scanned in parallel and attachments are met when their file's scan ends, so the order of
 arrival is not the walk order. Each event has a walk key (engine._Source: (3,) for the third event
@@ -29,7 +30,8 @@ CREATE TABLE occurrences (
 );
 CREATE TABLE contents (sha256 TEXT PRIMARY KEY, outcome TEXT);
 CREATE TABLE findings (sha256 TEXT PRIMARY KEY, count INTEGER);
-CREATE TABLE issues (walk_key TEXT PRIMARY KEY, path TEXT, kind TEXT, reason TEXT);
+CREATE TABLE issues (walk_key TEXT, path TEXT, kind TEXT, reason TEXT);
+CREATE INDEX issues_key ON issues (walk_key);
 """
 _LOCATED = "('scanned', 'duplicate')"  # occurrences that stand for a content (not an opened archive)
 _PENDING = 5_000  # rows written per transaction
@@ -53,8 +55,9 @@ class Ledger:
 
     # Written during the walk
 
-    def add_issue(self, key: tuple, path: str, kind: str, reason: str) -> None:
-        self._write("INSERT INTO issues VALUES (?, ?, ?, ?)", (walk_key(key), path, kind, reason))
+    def add_issue(self, key: tuple | str, path: str, kind: str, reason: str) -> None:
+        """`key`: the walk key, or its text (Ledger.occurrences gives it as `key`)."""
+        self._write("INSERT INTO issues VALUES (?, ?, ?, ?)", (key if isinstance(key, str) else walk_key(key), path, kind, reason))
 
     def add_occurrence(self, key: tuple, path: str, sha256: str, size: int, depth: int, status: str, type_: str | None = None) -> None:
         self._write("INSERT INTO occurrences VALUES (?, ?, ?, ?, ?, ?, ?)", (walk_key(key), path, sha256, size, depth, type_, status))
@@ -130,7 +133,7 @@ class Ledger:
             "LEFT JOIN contents c ON c.sha256 = o.sha256 LEFT JOIN findings n ON n.sha256 = o.sha256 ORDER BY o.walk_key"
         )
         for key, path, sha256, size, depth, type_, status, first_key, first_path, outcome, findings in self._rows(query):
-            occurrence = {"path": path, "sha256": sha256, "size": size, "depth": depth, "type": type_, "status": status}
+            occurrence = {"key": key, "path": path, "sha256": sha256, "size": size, "depth": depth, "type": type_, "status": status}
             if first_key is not None:
                 occurrence["status"] = "scanned" if first_key == key else "duplicate"
                 occurrence["duplicate_of"] = None if first_key == key else first_path
@@ -139,13 +142,18 @@ class Ledger:
             occurrence["findings"] = findings if findings and not opened else 0
             yield occurrence
 
-    def issues(self) -> list[dict]:
-        """The walk's issues in walk order (few: one per refused file)."""
+    def issues(self, limit: int | None = None) -> Iterator[dict]:
+        """The issues in walk order, the first `limit` of them or all (a dump of corrupt files can
+        hold millions: they are read a block at a time)."""
         self.commit()
-        return [
-            {"path": path, "kind": kind, "reason": reason}
-            for path, kind, reason in self.connection.execute("SELECT path, kind, reason FROM issues ORDER BY walk_key")
-        ]
+        query = "SELECT path, kind, reason FROM issues ORDER BY walk_key" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        for path, kind, reason in self._rows(query):
+            yield {"path": path, "kind": kind, "reason": reason}
+
+    def issue_counts(self) -> dict[str, int]:
+        """How many issues of each kind."""
+        self.commit()
+        return dict(self.connection.execute("SELECT kind, COUNT(*) FROM issues GROUP BY kind").fetchall())
 
     def counts(self) -> tuple[int, int]:
         """Occurrences met, distinct contents scanned."""

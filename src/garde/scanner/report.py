@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from garde.scanner.detect import DETECTORS
 from garde.scanner.extract import REGISTRY
-from garde.scanner.html_report import render
+from garde.scanner.html_report import MAX_ERRORS, render
 from garde.scanner.ledger import Ledger
 from garde.scanner.link import REASONS, link_store
 from garde.scanner.mask import key_fingerprint
@@ -145,15 +145,14 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
     )
     persons_per_category = _write_persons(out / "persons.parquet", store)
 
-    issues = ledger.issues()
-    errors = [dict(issue) for issue in issues]
+    issue_kinds = ledger.issue_counts()  # the walk's (files found unreadable are added below)
     folders: dict[str, Counter] = defaultdict(Counter)
     types: dict[str, Counter] = defaultdict(Counter)
     statuses: Counter = Counter()
     bytes_scanned = 0
     with _RowGroups(out / "files.parquet", FILES_SCHEMA) as writer:
         for chunk in batched(ledger.occurrences(), 5_000):  # as dicts: a few KB each with their outcome
-            file_rows = [_file_row(o, errors) for o in chunk]
+            file_rows = [_file_row(o, ledger) for o in chunk]
             writer.write_table(pa.Table.from_pylist(file_rows, schema=FILES_SCHEMA))
             for occurrence, row in zip(chunk, file_rows, strict=True):
                 statuses[row["status"]] += 1
@@ -165,7 +164,6 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
                 types[row["type"]]["findings"] += row["findings"]
     seen, distinct = ledger.counts()
 
-    issue_kinds = Counter(issue["kind"] for issue in issues)
     summary = {
         "format_version": FORMAT_VERSION,
         "persons": counts,
@@ -175,9 +173,9 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
             "distinct_scanned": distinct,
             "duplicates": statuses["duplicate"],
             "archives_opened": statuses["opened"],
-            "errors": statuses["error"] + issue_kinds["error"],
-            "encrypted": issue_kinds["encrypted"],
-            "skipped": statuses["skipped"] + issue_kinds["skipped"],
+            "errors": statuses["error"] + issue_kinds.get("error", 0),
+            "encrypted": issue_kinds.get("encrypted", 0),
+            "skipped": statuses["skipped"] + issue_kinds.get("skipped", 0),
             "bytes_scanned": bytes_scanned,
             # PDF pages without a text layer: read by OCR (tesseract installed) or counted as not read
             "pdf_pages_ocr": notes["pdf_pages_ocr"],
@@ -198,19 +196,20 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
         "file_types": {name: dict(counter) for name, counter in sorted(types.items())},
     }
     _write_json(out / "summary.json", summary)
-    (out / "report.html").write_text(render(summary, run, errors), encoding="utf-8")
-    manifest = _manifest(out, run, errors, summary)
+    all_issues = sum(ledger.issue_counts().values())
+    (out / "report.html").write_text(render(summary, run, list(ledger.issues(MAX_ERRORS)), all_issues), encoding="utf-8")
+    manifest = _manifest(out, run, ledger, summary)
     return summary, manifest
 
 
-def _file_row(occurrence: dict, errors: list) -> dict:
-    """The files.parquet row of one occurrence (Ledger.occurrences); an error of its file is added
-    to `errors`."""
+def _file_row(occurrence: dict, ledger: Ledger) -> dict:
+    """The files.parquet row of one occurrence (Ledger.occurrences); an error of its file goes to
+    the ledger's issues."""
     outcome = occurrence["outcome"]
     status = occurrence["status"]
     if status == "scanned" and outcome.get("error"):
         status = "error"
-        errors.append({"path": occurrence["path"], "kind": "error", "reason": outcome["error"]})
+        ledger.add_issue(occurrence["key"], occurrence["path"], "error", outcome["error"])
     elif status == "scanned" and outcome.get("skipped"):
         status = "skipped"
     return {
@@ -405,6 +404,16 @@ def _write_json(path: Path, value) -> None:
     path.write_text(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
 
 
+def _write_json_with_list(path: Path, value: dict, key: str, items) -> None:
+    """As _write_json, with `key` added last: a list written from `items` one at a time."""
+    head = json.dumps(value, indent=2, ensure_ascii=False)
+    with path.open("w", encoding="utf-8") as stream:
+        stream.write(head[:-2] + (",\n" if value else "\n") + f"  {json.dumps(key)}: [")
+        for index, item in enumerate(items):
+            stream.write(("," if index else "") + "\n    " + json.dumps(item, ensure_ascii=False))
+        stream.write("\n  ]\n}\n")
+
+
 def _version(package: str) -> str | None:
     try:
         return metadata.version(package)
@@ -412,7 +421,9 @@ def _version(package: str) -> str | None:
         return None
 
 
-def _manifest(out: Path, run: dict, errors: list, summary: dict) -> dict:
+def _manifest(out: Path, run: dict, ledger: Ledger, summary: dict) -> dict:
+    """Writes manifest.json and returns it without its `errors`, which are written one at a time from
+    the ledger (a dump of corrupt files can hold millions)."""
     outputs = ["findings.parquet", "records.parquet", "persons.parquet", "files.parquet", "summary.json", "report.html"]
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -435,8 +446,7 @@ def _manifest(out: Path, run: dict, errors: list, summary: dict) -> dict:
         "extractors": [e.name for e in REGISTRY],
         "persons": summary["persons"],
         "linkage": run["linkage"],
-        "errors": errors,
         "outputs": {name: sha256_file(out / name) for name in outputs},
     }
-    _write_json(out / "manifest.json", manifest)
+    _write_json_with_list(out / "manifest.json", manifest, "errors", ledger.issues())
     return manifest
