@@ -180,19 +180,19 @@ class _Lexicon(NamedTuple):
     nouns: np.ndarray  # nouns and adjectives
 
     def holds(self, table: np.ndarray, word: str) -> bool:
-        key = np.uint64(hash_string(word))
+        key = np.uint64(_spacy_hash(word))
         at = int(np.searchsorted(table, key))
         return at < len(table) and table[at] == key
 
 
 def _hashes(words: list[str]) -> np.ndarray:
-    return np.fromiter((hash_string(word) for word in words), dtype=np.uint64, count=len(words))
+    return np.fromiter((_spacy_hash(word) for word in words), dtype=np.uint64, count=len(words))
 
 
-def hash_string(word: str) -> int:
-    from spacy.strings import hash_string as spacy_hash  # the hash spaCy's lookup tables are keyed by
+def _spacy_hash(word: str) -> int:
+    from spacy.strings import hash_string  # the hash spaCy's lookup tables are keyed by
 
-    return spacy_hash(word)
+    return hash_string(word)
 
 
 def model():
