@@ -406,9 +406,9 @@ def _write_json(path: Path, value) -> None:
 
 def _write_json_with_list(path: Path, value: dict, key: str, items) -> None:
     """As _write_json, with `key` added last: a list written from `items` one at a time."""
-    head = json.dumps(value, indent=2, ensure_ascii=False)
+    opening = json.dumps(value, indent=2, ensure_ascii=False)[:-2] + ",\n" if value else "{\n"  # without its "\n}"
     with path.open("w", encoding="utf-8") as stream:
-        stream.write(head[:-2] + (",\n" if value else "\n") + f"  {json.dumps(key)}: [")
+        stream.write(opening + f"  {json.dumps(key)}: [")
         for index, item in enumerate(items):
             stream.write(("," if index else "") + "\n    " + json.dumps(item, ensure_ascii=False))
         stream.write("\n  ]\n}\n")
