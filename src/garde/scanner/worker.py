@@ -107,15 +107,29 @@ class Part:
             yield from _batches(self.findings_path)
 
 
+# Part files up to this size are read whole before their batches are decoded: opening one takes 60 µs
+# instead of 140-250 µs through a file handle, and a dump has a part file or two per file.
+SMALL_PART_BYTES = 1 << 20
+
+
 def _batches(path: Path):
-    if not path.exists():
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
         return
     # Read, not memory-mapped: the report holds thousands of small batches before inserting them,
     # and each mapped file would keep its pages (about 50 KB of memory per part) until then.
+    if size <= SMALL_PART_BYTES:
+        yield from _read_batches(pa.BufferReader(path.read_bytes()))
+        return
     with pa.OSFile(str(path)) as source:
-        reader = pa.ipc.open_file(source)
-        for index in range(reader.num_record_batches):
-            yield reader.get_batch(index)
+        yield from _read_batches(source)
+
+
+def _read_batches(source):
+    reader = pa.ipc.open_file(source)
+    for index in range(reader.num_record_batches):
+        yield reader.get_batch(index)
 
 
 def read_part(parts_dir: Path, sha256: str) -> Part | None:

@@ -379,5 +379,10 @@ _WARM_UP = (
 
 def warm_up() -> None:
     """Runs the detectors once on a sample: in the fork server the workers are forked from, so that
-    they share what the detectors build on first use instead of each building its own copy."""
-    detect_records(list(_WARM_UP))
+    they share what the detectors build on first use instead of each building its own copy. On the
+    reference path: the prefilter's database is compiled by the scan's process and handed to each
+    worker (compiling it here too would cost seconds at each start of the server)."""
+    records = list(_WARM_UP)
+    ner.prime(field for record in records for field in record.fields)
+    for record in records:
+        detect_record_reference(record)
