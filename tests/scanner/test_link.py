@@ -176,6 +176,33 @@ def test_it_falls_back_to_deterministic_linkage_when_splink_fails(monkeypatch):
     assert result.best == link(records, probabilistic=False).best
 
 
+SPLINK_OUT_OF_MEMORY = (
+    "Error executing the following sql for table `__splink__df_predict`(__splink__df_predict_1):\n"
+    "CREATE TABLE __splink__df_predict_1 AS\nWITH\n__splink__df_concat as (select * from link_input)\n\n"
+    "Error was: Out of Memory Error: could not allocate block of size 256.0 KiB (122.0 MiB/122.0 MiB used)\n\n"
+    "Possible solutions:\n* Reducing the number of threads (SET threads=X)\n"
+)
+
+
+def test_a_failed_splink_is_named_by_its_cause_and_shown_to_whoever_reads_the_result(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from garde.scanner.cli import app
+
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError(SPLINK_OUT_OF_MEMORY)
+
+    monkeypatch.setattr(link_module, "score_pairs", out_of_memory)
+    dump = write_dump(tmp_path / "dump")
+    result = CliRunner().invoke(app, ["scan", str(dump), "--out", str(tmp_path / "out"), "--jobs", "0"])
+    assert result.exit_code == 0, result.output
+    cause = "RuntimeError: Out of Memory Error: could not allocate block of size 256.0 KiB (122.0 MiB/122.0 MiB used)"
+    linkage_info = json.loads((tmp_path / "out" / "manifest.json").read_text())["linkage"]
+    assert linkage_info["splink_error"] == cause and linkage_info["method"] == "deterministic"
+    assert "warning: Probabilistic linkage (Splink) failed" in " ".join(result.output.split())
+    assert "the best estimate may count one person several times" in (tmp_path / "out" / "report.html").read_text()
+
+
 # ---- on a generated corpus ----------------------------------------------------------------------
 
 
@@ -279,5 +306,21 @@ def test_the_record_store_numbers_records_and_person_records_in_the_order_they_c
         assert store.index_persons() == 2
         assert store.fetch("SELECT record_id, idx, pidx FROM records ORDER BY idx") == [("a#0", 0, 0), ("a#1", 1, None), ("b#0", 2, 1)]
         assert store.fetch("SELECT record_id, weak_keys, name_key FROM persons ORDER BY pidx") == [("a#0", None, None), ("b#0", None, "k")]
+        # names kept as text: DuckDB sorts and joins text columns within its memory limit, not lists
+        assert store.fetch("SELECT categories FROM records ORDER BY idx") == [("identity",), ("health",), (None,)]
     finally:
         store.close()
+
+
+def test_a_scan_that_splink_links_says_nothing_of_a_failure(scans):
+    assert "Splink) failed" not in (scans[0] / "report.html").read_text()
+
+
+def test_it_scores_pairs_a_chunk_of_records_at_a_time_with_the_same_result(corpus, scans, monkeypatch, tmp_path):
+    out, _ = corpus
+    monkeypatch.setattr(linkage, "PREDICT_CHUNK_RECORDS", 100)
+    scan([out / "dump"], tmp_path / "chunked", ScanSettings(jobs=0))
+    linkage_info = json.loads((tmp_path / "chunked" / "manifest.json").read_text())["linkage"]
+    assert linkage_info["method"] == "splink" and linkage_info["predict_chunks"] > 5
+    for name in ("persons.parquet", "records.parquet"):
+        assert pq.read_table(tmp_path / "chunked" / name).to_pylist() == pq.read_table(scans[0] / name).to_pylist(), name

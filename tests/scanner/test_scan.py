@@ -54,6 +54,16 @@ def test_it_scans_identical_files_once_and_counts_them_everywhere(dump, tmp_path
     assert [(f["path"], f["status"]) for f in copies] == [("dump/patients.csv", "scanned"), ("dump/copie/patients.csv", "duplicate")]
     assert result.summary["persons"]["best"] == 4
     assert result.summary["folders"]["dump/copie"]["findings"] == copies[0]["findings"] > 0
+    # each person of the table is where both copies are, in walk order
+    persons = pq.read_table(tmp_path / "out" / "persons.parquet").to_pylist()
+    in_table = [p for p in persons if any(place.startswith("dump/patients.csv#") for place in p["locations"])]
+    assert in_table and all(p["files"] >= 2 for p in in_table)
+    for person in in_table:
+        places = [place.split("#")[0] for place in person["locations"]]
+        assert places.index("dump/patients.csv") < places.index("dump/copie/patients.csv")
+    records = pq.read_table(tmp_path / "out" / "records.parquet").to_pylist()
+    assert {r["path"] for r in records if r["record_id"] in in_table[0]["record_ids"]} >= {"dump/patients.csv"}
+    assert all(isinstance(r["categories"], list) and r["categories"] for r in records)
 
 
 def test_it_hashes_values_the_same_when_its_cache_of_hashes_is_cleared(dump, tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ from rich.progress import (
 from rich.table import Table
 
 from garde.scanner import ScanInputError, ScanSettings, scan
+from garde.scanner.link import linkage_warning
 from garde.scanner.worker import default_jobs
 
 app = typer.Typer(help="Leak scanner: which personal data leaked, and how many people are concerned.", no_args_is_help=True)
@@ -112,6 +113,9 @@ def _print_summary(summary: dict, manifest: dict, out: Path) -> None:
         f"{files['errors']} errors, {files['encrypted']} encrypted. "
         f"Duration {manifest['duration_s']:.1f} s. Output: {out}"
     )
+    warning = linkage_warning(manifest["linkage"])
+    if warning:
+        output.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
 
 
 @app.command("scan-corpus")

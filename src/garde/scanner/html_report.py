@@ -5,6 +5,7 @@ URL. It holds counts and folder names only, never a personal value (the same as 
 
 from html import escape
 
+from garde.scanner.link import linkage_warning
 from garde.scanner.model import CATEGORIES
 
 CATEGORY_LABELS = {
@@ -117,6 +118,7 @@ def render(summary: dict, run: dict, errors: list[dict], all_errors: int) -> str
         '<p class="note">Records of one person are linked on the NIR/INS or the patient number (IPP), then on the same '
         "name and birth date (best estimate). The upper bound counts every record apart; the lower bound also joins "
         "records sharing an e-mail, phone, bank account or full name, which can join different people.</p>",
+        *([f'<p class="warn">{escape(warning)}</p>'] if (warning := linkage_warning(run.get("linkage", {}))) else []),
         f"<h2>Where: folders with the most findings (top {MAX_FOLDERS})</h2>",
         bar_chart(folder_rows, "Findings per folder") if folder_rows else "<p>No folder.</p>",
         "<h2>File types</h2>",

@@ -138,7 +138,7 @@ def link_store(store: RecordStore, probabilistic: bool = True) -> LinkResult:
             info.update(score_pairs(store, size, _pairs_within(deterministic), LOWER_THRESHOLD))
             scored = True
         except Exception as error:  # noqa: BLE001 - the deterministic result still stands
-            info["splink_error"] = f"{type(error).__name__}: {error}"[:500]
+            info["splink_error"] = _cause(error)
     probability = array("d", [math.nan]) * size
     if scored:
         merged, vetoed = _merge_best(store, best, deterministic, reasons, probability)
@@ -152,6 +152,26 @@ def link_store(store: RecordStore, probabilistic: bool = True) -> LinkResult:
     _merge_on(lower, _key_edges(store, "weak_keys"), 0, None)
     lower_roots = lower.roots()
     return LinkResult(best_roots, lower_roots, size, _clusters(best_roots), _clusters(lower_roots), reasons, probability, info)
+
+
+def _cause(error: Exception) -> str:
+    """Why the probabilistic stage failed, in a line or two: Splink's message starts with the SQL
+    that failed (pages of it) and ends with DuckDB's error, and DuckDB's ends with generic advice."""
+    text = str(error)
+    if "Error was:" in text:
+        text = text.rsplit("Error was:", 1)[1]
+    return f"{type(error).__name__}: {text.split('Possible solutions')[0].strip()}"[:500]
+
+
+def linkage_warning(info: dict) -> str | None:
+    """The warning a reader of the result needs when the probabilistic stage failed (the manifest's
+    `linkage`), None when it ran or was not needed."""
+    if "splink_error" not in info:
+        return None
+    return (
+        f"Probabilistic linkage (Splink) failed ({info['splink_error']}). Records were linked on NIR/INS, patient "
+        "number (IPP) and name with birth date only: the best estimate may count one person several times."
+    )
 
 
 def _pairs_within(roots: array) -> int:

@@ -33,6 +33,10 @@ MAX_U_PAIRS = 300_000
 CHANCE_AGREEMENTS_PER_RECORD = 0.01
 M_SHRINK = 0.1
 U_CHUNKS = 10  # the sampled pairs are compared in 10 chunks: half the peak memory of one
+# Pairs are scored for this many records (left side) at a time: in one query, the 2.5 million
+# records of a 3 GB dump ran out of 256 MB in DuckDB (the joins of the pairs to the compared
+# columns), by 100,000 they pass (docs/benchmarks.md).
+PREDICT_CHUNK_RECORDS = 100_000
 LEVEL_NOT_OBSERVED = "level not observed"
 
 # Comparison levels: (label, SQL condition, default m, default u). The first level of each
@@ -282,7 +286,9 @@ def score_pairs(store, size: int, deterministic_pairs: int, threshold: float) ->
     }
     connection.execute("SET threads TO 2")  # scoring does not depend on the order of work
     linker = Linker(data, _settings(prior, parameters), log_level=None)
-    predictions = linker.inference.predict(threshold_match_probability=threshold)
+    chunks = max(1, math.ceil(size / PREDICT_CHUNK_RECORDS))
+    predictions = linker.inference.predict(threshold_match_probability=threshold, num_chunks_left=chunks, num_chunks_right=1)
+    info["predict_chunks"] = chunks
     store.run(
         "CREATE OR REPLACE TABLE pairs AS SELECT round(match_probability, 9) AS p, "
         "least(unique_id_l, unique_id_r) AS a, greatest(unique_id_l, unique_id_r) AS b "

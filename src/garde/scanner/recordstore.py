@@ -5,15 +5,24 @@ thousands (DuckDB works within MEMORY_LIMIT and spills to a folder beside the da
 Records are added in walk order (`add`) and numbered by `idx`; the person records (those that
 identify someone) are numbered again, in the same order, by `pidx`, and the view `persons` is what
 the linkage reads (link.py, linkage.py). Queries avoid window functions, which DuckDB keeps in
-memory: grouping, joins and sorts spill to disk.
+memory: grouping, joins and sorts spill to disk. The categories and detectors of a record are kept
+as text (NAMES_SEPARATOR between names), not as lists: DuckDB 2.0 needs more memory to join or sort
+rows that carry list columns once they no longer fit in MEMORY_LIMIT, where the same rows with text
+columns spill to disk.
 """
 
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-MEMORY_LIMIT = "128MB"  # DuckDB's buffer pool; joins and sorts beyond it spill to disk
+# DuckDB's buffer pool; joins and sorts beyond it spill to disk. The store is filled and read
+# after the workers have stopped (report.py), so it has their memory: 128 MB was too little to
+# score the pairs of 2.5 million records (docs/benchmarks.md, "2.5 million records").
+MEMORY_LIMIT = "256MB"
 BATCH = 5_000  # records inserted at a time
+NAMES_SEPARATOR = ","  # between the names of `categories` and `detectors` (names never hold one)
+NAME_LISTS = ("categories", "detectors")
 
 _TEXT = pa.string()
 _LIST = pa.list_(pa.string())
@@ -25,8 +34,8 @@ RECORD_COLUMNS = pa.schema(
         ("sha256", _TEXT),
         ("locator", _TEXT),
         ("identifies", pa.bool_()),
-        ("categories", _LIST),
-        ("detectors", _LIST),
+        ("categories", _TEXT),  # names joined by NAMES_SEPARATOR
+        ("detectors", _TEXT),
         # link fields (linkfeatures.py)
         ("strong_keys", _LIST),
         ("name_birth_key", _TEXT),
@@ -137,12 +146,20 @@ class RecordStore:
 
 
 def stored_record(row: dict) -> dict:
-    """A record row as stored: an empty list is no value (NULL), a missing flag is False."""
+    """A record row as stored: an empty list is no value (NULL), a missing flag is False, the names
+    of NAME_LISTS are joined."""
     stored = {}
     for name, value in row.items():
+        if name in NAME_LISTS and value:
+            value = NAMES_SEPARATOR.join(value)
         stored[name] = None if value is None or value == [] else value
     stored["identifies"] = bool(row.get("identifies"))
     return stored
+
+
+def split_names(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A column of NAME_LISTS as stored (joined names) back to lists of names."""
+    return pc.split_pattern(column, NAMES_SEPARATOR)
 
 
 def _columns_sql(schema: pa.Schema) -> str:

@@ -6,8 +6,7 @@ import platform
 import shutil
 from collections import Counter, defaultdict
 from importlib import metadata
-from itertools import batched, groupby
-from operator import itemgetter
+from itertools import batched
 from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
@@ -17,16 +16,15 @@ from garde.scanner.detect import DETECTORS
 from garde.scanner.extract import REGISTRY
 from garde.scanner.html_report import MAX_ERRORS, render
 from garde.scanner.ledger import Ledger
-from garde.scanner.link import REASONS, link_store
+from garde.scanner.link import link_store
 from garde.scanner.mask import key_fingerprint
 from garde.scanner.model import CATEGORIES
-from garde.scanner.recordstore import RecordStore
+from garde.scanner.recordstore import NAME_LISTS, RecordStore, split_names
+from garde.scanner.report_persons import assign_persons, records_with_persons, write_persons
 from garde.scanner.walk import sha256_file
 from garde.scanner.worker import PART_FINDINGS, read_part
 
 FORMAT_VERSION = 1
-MAX_LOCATIONS = 50
-_REASON_BITS = [(reason, 1 << index) for index, reason in enumerate(REASONS)]
 
 FINDINGS_SCHEMA = pa.schema(
     [("path", pa.string()), ("sha256", pa.string()), ("occurrences", pa.int32()), ("person_id", pa.string())]
@@ -41,20 +39,6 @@ RECORDS_SCHEMA = pa.schema(
         ("person_id", pa.string()),
         ("categories", pa.list_(pa.string())),
         ("detectors", pa.list_(pa.string())),
-    ]
-)
-PERSONS_SCHEMA = pa.schema(
-    [
-        ("person_id", pa.string()),
-        ("records", pa.int32()),
-        ("files", pa.int32()),
-        ("categories", pa.list_(pa.string())),
-        ("detectors", pa.list_(pa.string())),
-        ("linked_on", pa.list_(pa.string())),
-        ("match_probability", pa.float64()),
-        ("lower_bound_group", pa.string()),
-        ("locations", pa.list_(pa.string())),
-        ("record_ids", pa.list_(pa.string())),
     ]
 )
 FILES_SCHEMA = pa.schema(
@@ -112,7 +96,7 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
         if part.outcome.get("findings"):
             ledger.set_findings(sha256, part.outcome["findings"])  # read again below, a batch at a time
     result = link_store(store)
-    _assign_persons(store, result)
+    assign_persons(store, result)
     run = {**run, "linkage": result.info}
     counts = {"lower": result.lower_count, "best": result.best_count, "upper": result.upper}
 
@@ -135,15 +119,8 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
                     category_findings[category] += copies
                     detector_findings[detector] += copies
 
-    _write_batches(
-        out / "records.parquet",
-        RECORDS_SCHEMA,
-        store.batches(
-            "SELECT r.record_id, r.sha256, f.path, r.locator, m.person_id, r.categories, r.detectors "
-            "FROM records r JOIN first_paths f USING (sha256) LEFT JOIN person_of m USING (idx) ORDER BY r.idx"
-        ),
-    )
-    persons_per_category = _write_persons(out / "persons.parquet", store)
+    _write_records(out / "records.parquet", store, ledger)
+    persons_per_category = write_persons(out / "persons.parquet", store, _RowGroups)
 
     issue_kinds = ledger.issue_counts()  # the walk's (files found unreadable are added below)
     folders: dict[str, Counter] = defaultdict(Counter)
@@ -202,6 +179,25 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
     return summary, manifest
 
 
+def _write_records(path: Path, store: RecordStore, ledger: Ledger) -> None:
+    """records.parquet, in the store's order: each record with the first path of its content (from
+    the ledger, whose contents come in the same order) and its person."""
+    first_paths = ((sha256, first) for sha256, first, _copies, _outcome in ledger.contents())
+    content, content_path = None, None
+    with _RowGroups(path, RECORDS_SCHEMA) as writer:
+        for batch in records_with_persons(store, "record_id, sha256, locator, categories, detectors"):
+            paths = []
+            for sha256 in batch.column("sha256").to_pylist():
+                while content != sha256:
+                    content, content_path = next(first_paths)
+                paths.append(content_path)
+            columns = {name: batch.column(name) for name in batch.schema.names}
+            columns["path"] = pa.array(paths, pa.string())
+            for name in NAME_LISTS:
+                columns[name] = split_names(columns[name])
+            writer.write_table(pa.Table.from_arrays([columns[name] for name in RECORDS_SCHEMA.names], schema=RECORDS_SCHEMA))
+
+
 def _file_row(occurrence: dict, ledger: Ledger) -> dict:
     """The files.parquet row of one occurrence (Ledger.occurrences); an error of its file goes to
     the ledger's issues."""
@@ -227,9 +223,8 @@ def _file_row(occurrence: dict, ledger: Ledger) -> dict:
 
 
 def _store_paths(store: RecordStore, ledger: Ledger) -> None:
-    """Tables `paths` (every path of each scanned content, in walk order) and `first_paths`."""
+    """Table `paths`: every path of each scanned content, numbered in walk order."""
     store.run("CREATE TABLE paths (sha256 VARCHAR, path VARCHAR, ord BIGINT)")
-    store.run("CREATE TABLE first_paths (sha256 VARCHAR, path VARCHAR)")
     start = 0
     for chunk in batched(ledger.located(), 50_000):
         table = pa.table(
@@ -241,51 +236,15 @@ def _store_paths(store: RecordStore, ledger: Ledger) -> None:
         )
         store.fetch("INSERT INTO paths SELECT * FROM batch", {"batch": table})
         start += len(chunk)
-    store.run("INSERT INTO first_paths SELECT sha256, arg_min(path, ord) FROM paths GROUP BY sha256")
-
-
-def _assign_persons(store: RecordStore, result) -> None:
-    """Table `person_of`: each person record with its person (best estimate) and lower-bound group,
-    both named by person_id() of their records, the reasons it was linked on and its probability."""
-    import numpy as np
-
-    assignment = pa.table(
-        {
-            "pidx": pa.array(np.arange(result.upper, dtype=np.int64)),
-            "best": pa.array(np.frombuffer(result.best, dtype=np.int64) if result.upper else np.zeros(0, np.int64)),
-            "lower": pa.array(np.frombuffer(result.lower, dtype=np.int64) if result.upper else np.zeros(0, np.int64)),
-            "reasons": pa.array(np.frombuffer(bytes(result.reasons), dtype=np.uint8)),
-            "probability": pa.array(
-                np.frombuffer(result.probability, dtype=np.float64) if result.upper else np.zeros(0), from_pandas=True
-            ),
-        }
-    )
-    store.fetch("CREATE TABLE assignment AS SELECT * FROM batch", {"batch": assignment})
-    # One table at a time, with the columns the outputs read only (not the link fields): DuckDB
-    # keeps a CTE read three times in memory, which ran out of its limit at 800,000 records.
-    for statement in (
-        "CREATE TABLE linked AS SELECT p.idx, p.pidx, p.record_id, p.sha256, p.locator, p.categories, p.detectors, "
-        "a.best, a.lower, a.reasons, a.probability FROM persons p JOIN assignment a USING (pidx)",
-        "CREATE TABLE best_ids AS SELECT best, 'p' || left(sha256(min(record_id)), 15) AS person_id FROM linked GROUP BY best",
-        "CREATE TABLE lower_ids AS SELECT lower, 'p' || left(sha256(min(record_id)), 15) AS lower_id FROM linked GROUP BY lower",
-        "CREATE TABLE person_of AS SELECT l.*, b.person_id, w.lower_id FROM linked l "
-        "JOIN best_ids b USING (best) JOIN lower_ids w USING (lower)",
-        "DROP TABLE linked",
-        "DROP TABLE best_ids",
-        "DROP TABLE lower_ids",
-        "DROP TABLE assignment",
-    ):
-        store.run(statement)
 
 
 class _PersonOf:
     """The person of each record, read in the store's order alongside the findings, which come in
-    the same order (by file, then record): nothing is held but the current record."""
+    the same order (by file, then record): nothing is held but the current batch of records."""
 
     def __init__(self, store: RecordStore):
-        self.rows = _rows(
-            store.batches("SELECT r.record_id, m.person_id FROM records r LEFT JOIN person_of m USING (idx) ORDER BY r.idx")
-        )
+        batches = records_with_persons(store, "record_id")
+        self.rows = (row for batch in batches for row in zip(*batch.to_pydict().values(), strict=True))
         self.current: tuple[str | None, str | None] = (None, None)
 
     def of(self, record_ids: list[str]) -> list[str | None]:
@@ -295,70 +254,6 @@ class _PersonOf:
                 self.current = next(self.rows)
             persons.append(self.current[1])
         return persons
-
-
-def _write_persons(path: Path, store: RecordStore) -> Counter:
-    """persons.parquet, one row per person ordered by person_id; persons per category. Two sorted
-    streams (the person records, and their paths) are read side by side, one person at a time:
-    DuckDB sorts out of memory, where aggregating lists would not. Each stream is sorted into a table
-    first: two sorts read at once would each hold blocks in memory (out of memory at 800,000
-    records), two table scans hold next to nothing (a table is read in the order it was filled)."""
-    store.run(
-        "CREATE TABLE person_records AS SELECT person_id, record_id, categories, detectors, reasons, probability, lower_id "
-        "FROM person_of ORDER BY person_id, pidx"
-    )
-    store.run(
-        "CREATE TABLE person_places AS SELECT m.person_id, p.path, p.path || '#' || m.locator AS place "
-        "FROM person_of m JOIN paths p USING (sha256) ORDER BY m.person_id, m.pidx, p.ord"
-    )
-    records = _rows(store.batches("SELECT * FROM person_records"))
-    places = _rows(store.batches("SELECT * FROM person_places"))
-    per_category: Counter = Counter()
-    with _RowGroups(path, PERSONS_SCHEMA) as writer:
-        batch: list[dict] = []
-        for person in _persons(records, places):
-            per_category.update(person["categories"])
-            batch.append(person)
-            if len(batch) >= 10_000:
-                writer.write_table(pa.Table.from_pylist(batch, schema=PERSONS_SCHEMA))
-                batch = []
-        if batch:
-            writer.write_table(pa.Table.from_pylist(batch, schema=PERSONS_SCHEMA))
-    return per_category
-
-
-def _rows(batches):
-    for batch in batches:
-        yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
-
-
-def _persons(records, places):
-    """Person rows from the two streams of _write_persons (both sorted by person_id)."""
-    place = next(places, None)
-    for person_id, rows in groupby(records, key=itemgetter(0)):
-        rows = list(rows)
-        files, locations = set(), []
-        while place is not None and place[0] == person_id:
-            files.add(place[1])
-            if len(locations) < MAX_LOCATIONS:
-                locations.append(place[2])
-            place = next(places, None)
-        reasons = 0
-        for row in rows:
-            reasons |= row[4]
-        probabilities = [row[5] for row in rows if row[5] is not None]  # NaN (no link) was stored as NULL
-        yield {
-            "person_id": person_id,
-            "records": len(rows),
-            "files": len(files),
-            "categories": sorted({c for row in rows for c in row[2] or ()}),
-            "detectors": sorted({d for row in rows for d in row[3] or ()}),
-            "linked_on": sorted(reason for reason, bit in _REASON_BITS if reasons & bit),
-            "match_probability": min(probabilities, default=None),
-            "lower_bound_group": rows[0][6],
-            "locations": locations,
-            "record_ids": [row[1] for row in rows],
-        }
 
 
 class _RowGroups:
@@ -390,14 +285,6 @@ class _RowGroups:
     def __exit__(self, *exc) -> None:
         self.flush()
         self.writer.close()
-
-
-def _write_batches(path: Path, schema: pa.Schema, batches) -> None:
-    with pq.ParquetWriter(path, schema) as writer:
-        for batch in batches:
-            if batch.num_rows:
-                writer.write_table(pa.Table.from_batches([batch]).cast(schema))
-        # an empty table still has its schema: ParquetWriter writes it on close
 
 
 def _write_json(path: Path, value) -> None:

@@ -1,0 +1,270 @@
+"""The persons of a scan's report: which person each record belongs to (table `person_of` of the
+record store), read back alongside the records, and persons.parquet.
+
+DuckDB needs more memory for a join or a sort the more rows go through it, even when it spills to
+disk: a join of 2.5 million person records to their person ids ran out of 128 MB. So no step here
+joins the records to anything. Values computed per person record (its groups, from the linkage)
+are attached by position: the person records are read in their order (`pidx`) and the values of
+the same rows are taken from numpy arrays. Tables read together are read in the order they were
+filled, side by side, and only sorts remain (one of narrow rows per output).
+"""
+
+from collections import Counter
+from collections.abc import Iterator
+from itertools import groupby
+from operator import itemgetter
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from garde.scanner.link import REASONS
+from garde.scanner.recordstore import NAMES_SEPARATOR, RECORD_COLUMNS, RecordStore
+
+MAX_LOCATIONS = 50
+_REASON_BITS = [(reason, 1 << index) for index, reason in enumerate(REASONS)]
+# The first 15 hex digits of the SHA-256 of a group's smallest record id, as a number (60 bits):
+# a group's id is "p" and these digits, whatever the order its records were linked in.
+_GROUP_KEY = "('0x' || left(sha256(min(record_id)), 15))::BIGINT"
+
+PERSONS_SCHEMA = pa.schema(
+    [
+        ("person_id", pa.string()),
+        ("records", pa.int32()),
+        ("files", pa.int32()),
+        ("categories", pa.list_(pa.string())),
+        ("detectors", pa.list_(pa.string())),
+        ("linked_on", pa.list_(pa.string())),
+        ("match_probability", pa.float64()),
+        ("lower_bound_group", pa.string()),
+        ("locations", pa.list_(pa.string())),
+        ("record_ids", pa.list_(pa.string())),
+    ]
+)
+_PERSON_OF = pa.schema(
+    [
+        ("pidx", pa.int64()),
+        ("record_id", pa.string()),
+        ("sha256", pa.string()),
+        ("locator", pa.string()),
+        ("categories", pa.string()),
+        ("detectors", pa.string()),
+        ("person_id", pa.string()),
+        ("lower_id", pa.string()),
+        ("reasons", pa.uint8()),
+        ("probability", pa.float64()),
+    ]
+)
+
+
+def assign_persons(store: RecordStore, result) -> None:
+    """Table `person_of`, in pidx order: each person record with its person (best estimate) and
+    its lower-bound group, both named by the smallest record id of their group, the reasons it was
+    linked on and the lowest probability of its links (NULL: none)."""
+    size = result.upper
+    best = _int64(result.best, size)
+    lower = _int64(result.lower, size)
+    store.run("CREATE TABLE groups (record_id VARCHAR, best BIGINT, lower BIGINT)")
+    for batch, rows in _person_batches(store, "record_id"):
+        store.fetch(
+            "INSERT INTO groups SELECT * FROM batch",
+            {
+                "batch": pa.table(
+                    {"record_id": batch.column("record_id"), "best": best[rows], "lower": lower[rows]}
+                )
+            },
+        )
+    best_keys = _group_keys(store, "best", size)
+    lower_keys = _group_keys(store, "lower", size)
+    store.run("DROP TABLE groups")
+    reasons = np.frombuffer(bytes(result.reasons), dtype=np.uint8) if size else np.zeros(0, np.uint8)
+    probability = np.frombuffer(result.probability, dtype=np.float64) if size else np.zeros(0)
+    store.run(f"CREATE TABLE person_of ({', '.join(f'{f.name} {_SQL_TYPES[f.type]}' for f in _PERSON_OF)})")
+    names = ", ".join(name for name in _PERSON_OF.names if name in RECORD_COLUMNS.names and name != "pidx")
+    for batch, rows in _person_batches(store, names):
+        table = {name: batch.column(name) for name in batch.schema.names}
+        table["person_id"] = _group_ids(best_keys[best[rows]])
+        table["lower_id"] = _group_ids(lower_keys[lower[rows]])
+        table["reasons"] = pa.array(reasons[rows])
+        table["probability"] = pa.array(probability[rows], from_pandas=True)  # NaN (no link) stored as NULL
+        store.fetch(
+            "INSERT INTO person_of SELECT * FROM batch",
+            {"batch": pa.table([table[n] for n in _PERSON_OF.names], schema=_PERSON_OF)},
+        )
+        store.run("CHECKPOINT")  # inserted rows stay in memory until written to the database file
+
+
+_SQL_TYPES = {pa.int64(): "BIGINT", pa.string(): "VARCHAR", pa.uint8(): "UTINYINT", pa.float64(): "DOUBLE"}
+
+
+def _int64(values, size: int) -> np.ndarray:
+    return np.frombuffer(values, dtype=np.int64) if size else np.zeros(0, np.int64)
+
+
+def _person_batches(store: RecordStore, columns: str) -> Iterator[tuple[pa.RecordBatch, slice]]:
+    """Batches of the person records in pidx order, each with the slice of pidx it holds (to take
+    the same rows from arrays indexed by pidx)."""
+    start = 0
+    for batch in store.batches(f"SELECT pidx, {columns} FROM persons"):
+        pidx = batch.column("pidx")
+        rows = slice(start, start + batch.num_rows)
+        if batch.num_rows and (pidx[0].as_py() != start or pidx[-1].as_py() != rows.stop - 1):
+            raise RuntimeError(
+                "person records read out of order: persons would be mismatched"
+            )  # never silently
+        start = rows.stop
+        yield batch, rows
+
+
+def _group_keys(store: RecordStore, column: str, size: int) -> np.ndarray:
+    """The key (_GROUP_KEY) of each group of table `groups` by `column` (a root pidx), at its root."""
+    keys = np.zeros(size, np.int64)
+    for batch in store.batches(f"SELECT {column}, {_GROUP_KEY} FROM groups GROUP BY {column}"):
+        keys[batch.column(0).to_numpy()] = batch.column(1).to_numpy()
+    return keys
+
+
+def _group_ids(keys: np.ndarray) -> pa.Array:
+    return pa.array([f"p{key:015x}" for key in keys.tolist()], pa.string())
+
+
+def records_with_persons(store: RecordStore, columns: str) -> Iterator[pa.RecordBatch]:
+    """Batches of `columns` of every record in the store's order (idx), with a last column
+    `person_id` (NULL for a record that identifies no one): the records and person_of read side
+    by side."""
+    person_ids = _Column(store.batches("SELECT person_id FROM person_of"))
+    for batch in store.batches(f"SELECT {columns}, pidx IS NOT NULL AS identifies FROM records"):
+        identifies = batch.column("identifies").to_pylist()
+        taken = iter(person_ids.take(sum(identifies)))
+        person_id = pa.array([next(taken) if flag else None for flag in identifies], pa.string())
+        kept = batch.drop_columns(["identifies"])
+        yield kept.append_column("person_id", person_id)
+
+
+class _Column:
+    """The values of a one-column stream of batches, taken a number at a time."""
+
+    def __init__(self, batches):
+        self.batches = batches
+        self.values: list = []
+        self.at = 0
+
+    def take(self, count: int) -> list:
+        while len(self.values) - self.at < count:
+            self.values = self.values[self.at :] + next(self.batches).column(0).to_pylist()
+            self.at = 0
+        taken = self.values[self.at : self.at + count]
+        self.at += count
+        return taken
+
+
+def write_persons(path: Path, store: RecordStore, writer_class) -> Counter:
+    """persons.parquet, one row per person ordered by person_id; persons per category. Two sorted
+    streams (the person records, and their places) are read side by side, one person at a time:
+    DuckDB sorts out of memory, where aggregating lists would not. Each stream is sorted into a
+    table first: two sorts read at once would each hold blocks in memory, two table scans hold
+    next to nothing (a table is read in the order it was filled)."""
+    store.run(
+        "CREATE TABLE person_records AS SELECT person_id, record_id, categories, detectors, reasons, probability, lower_id "
+        "FROM person_of ORDER BY person_id, pidx"
+    )
+    _store_places(store)
+    records = _rows(store.batches("SELECT * FROM person_records"))
+    places = _rows(store.batches("SELECT person_id, path, place FROM person_places"))
+    per_category: Counter = Counter()
+    with writer_class(path, PERSONS_SCHEMA) as writer:
+        batch: list[dict] = []
+        for person in _persons(records, places):
+            per_category.update(person["categories"])
+            batch.append(person)
+            if len(batch) >= 10_000:
+                writer.write_table(pa.Table.from_pylist(batch, schema=PERSONS_SCHEMA))
+                batch = []
+        if batch:
+            writer.write_table(pa.Table.from_pylist(batch, schema=PERSONS_SCHEMA))
+    return per_category
+
+
+def _store_places(store: RecordStore) -> None:
+    """Table `person_places` (person_id, path, place: "path#locator"), one row per person record
+    and path of its content, sorted by person, record and walk order of the path. The records
+    and the paths (table `paths`, every path of each content) are both sorted by content and
+    merged here, instead of joined."""
+    store.run(
+        "CREATE TABLE places_by_content AS SELECT sha256, pidx, person_id, locator FROM person_of ORDER BY sha256, pidx"
+    )
+    store.run("CREATE TABLE paths_by_content AS SELECT sha256, path, ord FROM paths ORDER BY sha256, ord")
+    store.run(
+        "CREATE TABLE unsorted_places (person_id VARCHAR, pidx BIGINT, ord BIGINT, path VARCHAR, place VARCHAR)"
+    )
+    contents = groupby(_rows(store.batches("SELECT * FROM paths_by_content")), key=itemgetter(0))
+    following = next(contents, None)  # (sha256, its rows) of the next content with paths
+    content, content_paths = None, []
+    pending: list[tuple] = []
+    for sha256, pidx, person_id, locator in _rows(store.batches("SELECT * FROM places_by_content")):
+        if sha256 != content:
+            while following is not None and following[0] < sha256:  # both sorted the same (bytes)
+                following = next(contents, None)
+            content, content_paths = sha256, []
+            if following is not None and following[0] == sha256:
+                content_paths = [(path, ord_) for _sha, path, ord_ in following[1]]
+                following = next(contents, None)
+        for path, ord_ in content_paths:
+            pending.append((person_id, pidx, ord_, path, f"{path}#{locator}"))
+        if len(pending) >= 50_000:
+            _insert_places(store, pending)
+            pending = []
+    _insert_places(store, pending)
+    store.run(
+        "CREATE TABLE person_places AS SELECT person_id, path, place FROM unsorted_places ORDER BY person_id, pidx, ord"
+    )
+    for table in ("places_by_content", "paths_by_content", "unsorted_places"):
+        store.run(f"DROP TABLE {table}")
+
+
+def _insert_places(store: RecordStore, rows: list[tuple]) -> None:
+    if rows:
+        names = ("person_id", "pidx", "ord", "path", "place")
+        store.fetch(
+            "INSERT INTO unsorted_places SELECT * FROM batch",
+            {"batch": pa.table(dict(zip(names, zip(*rows, strict=True), strict=True)))},
+        )
+
+
+def _rows(batches):
+    for batch in batches:
+        yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
+
+
+def _persons(records, places):
+    """Person rows from the two streams of write_persons (both sorted by person_id)."""
+    place = next(places, None)
+    for person_id, rows in groupby(records, key=itemgetter(0)):
+        rows = list(rows)
+        files, locations = set(), []
+        while place is not None and place[0] == person_id:
+            files.add(place[1])
+            if len(locations) < MAX_LOCATIONS:
+                locations.append(place[2])
+            place = next(places, None)
+        reasons = 0
+        for row in rows:
+            reasons |= row[4]
+        probabilities = [row[5] for row in rows if row[5] is not None]
+        yield {
+            "person_id": person_id,
+            "records": len(rows),
+            "files": len(files),
+            "categories": _names(row[2] for row in rows),
+            "detectors": _names(row[3] for row in rows),
+            "linked_on": sorted(reason for reason, bit in _REASON_BITS if reasons & bit),
+            "match_probability": min(probabilities, default=None),
+            "lower_bound_group": rows[0][6],
+            "locations": locations,
+            "record_ids": [row[1] for row in rows],
+        }
+
+
+def _names(joined_names) -> list[str]:
+    """The sorted names of several records' categories or detectors (each joined as stored)."""
+    return sorted({name for names in joined_names if names for name in names.split(NAMES_SEPARATOR)})
