@@ -15,8 +15,9 @@ the process tree once a second:
   and the largest single process.
 
 It prints one line per size: MB scanned, wall time, MB/s, peak PSS of the tree, peak RSS (sum and
-largest process), files, records with findings and persons (lower, best, upper). Dumps are written under --work (a temporary folder
-by default) and deleted after each size.
+largest process), files, records with findings, persons (lower, best, upper) and how they were
+linked (Splink, or the deterministic stages alone with Splink's error). Dumps are written under
+--work (a temporary folder by default) and deleted after each size.
 """
 
 import argparse
@@ -110,6 +111,7 @@ def measure(megabytes: float, jobs: int, seed: int, ner: bool, work: Path, trace
     if child.returncode != 0:
         raise SystemExit(f"garde scan failed ({child.returncode}): {errors[-2000:]}")
     summary = json.loads((out / "summary.json").read_text())
+    linkage = json.loads((out / "manifest.json").read_text())["linkage"]
     figures = {
         "megabytes": size / 1e6,
         "wall_seconds": wall,
@@ -121,6 +123,8 @@ def measure(megabytes: float, jobs: int, seed: int, ner: bool, work: Path, trace
             "files": summary["files"]["seen"],
             "records_with_findings": summary["records"]["with_findings"],
             "persons": summary["persons"],
+            # "splink", or "deterministic" with Splink's error: the person count depends on it
+            "linkage": {k: linkage[k] for k in ("method", "seconds", "predict_chunks", "splink_error") if k in linkage},
         },
     }
     shutil.rmtree(dump)

@@ -33,9 +33,9 @@ MAX_U_PAIRS = 300_000
 CHANCE_AGREEMENTS_PER_RECORD = 0.01
 M_SHRINK = 0.1
 U_CHUNKS = 10  # the sampled pairs are compared in 10 chunks: half the peak memory of one
-# Pairs are scored for this many records (left side) at a time: in one query, the 2.5 million
-# records of a 3 GB dump ran out of 256 MB in DuckDB (the joins of the pairs to the compared
-# columns), by 100,000 they pass (docs/benchmarks.md).
+# Pairs are scored for this many records (left side) at a time: in one query, 2.5 million person
+# records ran out of 256 MB in DuckDB (the joins of the pairs to the compared columns), by 100,000
+# they pass (docs/benchmarks.md, "The report at 2.5 million records").
 PREDICT_CHUNK_RECORDS = 100_000
 LEVEL_NOT_OBSERVED = "level not observed"
 

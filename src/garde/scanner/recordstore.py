@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 # DuckDB's buffer pool; joins and sorts beyond it spill to disk. The store is filled and read
 # after the workers have stopped (report.py), so it has their memory: 128 MB was too little to
-# score the pairs of 2.5 million records (docs/benchmarks.md, "2.5 million records").
+# score the pairs of 2.5 million records (docs/benchmarks.md, "The report at 2.5 million records").
 MEMORY_LIMIT = "256MB"
 BATCH = 5_000  # records inserted at a time
 NAMES_SEPARATOR = ","  # between the names of `categories` and `detectors` (names never hold one)
