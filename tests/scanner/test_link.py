@@ -308,6 +308,16 @@ def test_the_record_store_numbers_records_and_person_records_in_the_order_they_c
         assert store.fetch("SELECT record_id, weak_keys, name_key FROM persons ORDER BY pidx") == [("a#0", None, None), ("b#0", None, "k")]
         # names kept as text: DuckDB sorts and joins text columns within its memory limit, not lists
         assert store.fetch("SELECT categories FROM records ORDER BY idx") == [("identity",), ("health",), (None,)]
+        # a part written when names were lists (a scan resumed after an upgrade) is stored the same way
+        import pyarrow as pa
+
+        from garde.scanner.worker import PART_RECORDS
+
+        old_schema = pa.schema([pa.field(f.name, pa.list_(pa.string())) if f.name in ("categories", "detectors") else f for f in PART_RECORDS])
+        old_part = pa.RecordBatch.from_pylist([{"record_id": "c#0", "identifies": True, "categories": ["contact", "identity"], "detectors": []}], schema=old_schema)
+        store.add_batch(old_part, "c")
+        store.flush()
+        assert store.fetch("SELECT categories, detectors, pidx FROM records WHERE record_id = 'c#0'") == [("contact,identity", None, 2)]
     finally:
         store.close()
 

@@ -93,6 +93,10 @@ class RecordStore:
         columns["pidx"] = pa.array(pidx, pa.int64())
         if sha256 is not None:
             columns["sha256"] = pa.array([sha256] * size, pa.string())
+        for name in NAME_LISTS:
+            if pa.types.is_list(columns[name].type):  # a part written by an earlier version (--resume)
+                joined = pc.binary_join(columns[name], NAMES_SEPARATOR)
+                columns[name] = pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)  # as stored_record
         self._pending.append(pa.table([columns[name] for name in RECORD_COLUMNS.names], schema=RECORD_COLUMNS))
         self._pending_rows += size
         self.size += size
