@@ -82,7 +82,6 @@ def replicate(work: Path, times: int) -> tuple[int, int]:
 
 def run_stages(work: Path, times: int) -> None:
     """In this process (a child): each stage of the report on the copies, with its figures."""
-    from garde.scanner import report
     from garde.scanner.link import link_store, linkage_warning
     from garde.scanner.recordstore import RecordStore
     from garde.scanner.report_persons import assign_persons, records_with_persons, write_persons
@@ -121,7 +120,7 @@ def run_stages(work: Path, times: int) -> None:
         stage("person_of")
         rows = sum(batch.num_rows for batch in records_with_persons(store, "record_id, sha256, locator, categories, detectors"))
         stage("records with their persons", f"{rows:,} rows")
-        write_persons(Path(scratch) / "persons.parquet", store, report._RowGroups)
+        write_persons(Path(scratch) / "persons.parquet", store)
         stage("persons.parquet")
         store.close()
 

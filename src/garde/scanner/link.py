@@ -215,6 +215,6 @@ def _merge_best(store: RecordStore, best: UnionFind, deterministic: array, reaso
 
 
 def person_id(record_ids: list[str]) -> str:
-    """A person's id: from the smallest of its record ids (report.py computes the same in SQL)."""
+    """A person's id: from the smallest of its record ids (report_persons.py computes the same in SQL)."""
     return "p" + hashlib.sha256(min(record_ids).encode()).hexdigest()[:15]
 

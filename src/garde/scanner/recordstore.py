@@ -68,7 +68,7 @@ class RecordStore:
             self.connection.execute(f"SET temp_directory = '{quoted}'")
         self.connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         self.connection.execute("SET preserve_insertion_order = true")
-        self.connection.execute(f"CREATE TABLE records ({_columns_sql(RECORD_COLUMNS)})")
+        self.connection.execute(f"CREATE TABLE records ({columns_sql(RECORD_COLUMNS)})")
         self.size = 0
         self.persons = 0
         self._pending: list[pa.Table] = []
@@ -166,6 +166,14 @@ def split_names(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArra
     return pc.split_pattern(column, NAMES_SEPARATOR)
 
 
-def _columns_sql(schema: pa.Schema) -> str:
-    kinds = {pa.int64(): "BIGINT", _TEXT: "VARCHAR", pa.bool_(): "BOOLEAN", _LIST: "VARCHAR[]"}
+def columns_sql(schema: pa.Schema) -> str:
+    """The column definitions of a CREATE TABLE for an Arrow schema."""
+    kinds = {
+        pa.int64(): "BIGINT",
+        _TEXT: "VARCHAR",
+        pa.bool_(): "BOOLEAN",
+        _LIST: "VARCHAR[]",
+        pa.uint8(): "UTINYINT",
+        pa.float64(): "DOUBLE",
+    }
     return ", ".join(f"{field.name} {kinds[field.type]}" for field in schema)

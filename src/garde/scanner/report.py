@@ -10,7 +10,6 @@ from itertools import batched
 from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from garde.scanner.detect import DETECTORS
 from garde.scanner.extract import REGISTRY
@@ -19,6 +18,7 @@ from garde.scanner.ledger import Ledger
 from garde.scanner.link import link_store
 from garde.scanner.mask import key_fingerprint
 from garde.scanner.model import CATEGORIES
+from garde.scanner.parquet_writer import RowGroupWriter
 from garde.scanner.recordstore import NAME_LISTS, RecordStore, split_names
 from garde.scanner.report_persons import assign_persons, records_with_persons, write_persons
 from garde.scanner.walk import sha256_file
@@ -102,7 +102,7 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
 
     category_findings, category_distinct, detector_findings = Counter(), Counter(), Counter()
     person_of = _PersonOf(store)
-    with _RowGroups(out / "findings.parquet", FINDINGS_SCHEMA) as writer:
+    with RowGroupWriter(out / "findings.parquet", FINDINGS_SCHEMA) as writer:
         for sha256, path, copies, _outcome in ledger.contents(with_findings=True):  # the store's order, which _PersonOf follows
             for batch in read_part(parts, sha256).finding_batches():
                 rows = batch.num_rows
@@ -120,14 +120,14 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
                     detector_findings[detector] += copies
 
     _write_records(out / "records.parquet", store, ledger)
-    persons_per_category = write_persons(out / "persons.parquet", store, _RowGroups)
+    persons_per_category = write_persons(out / "persons.parquet", store)
 
     issue_kinds = ledger.issue_counts()  # the walk's (files found unreadable are added below)
     folders: dict[str, Counter] = defaultdict(Counter)
     types: dict[str, Counter] = defaultdict(Counter)
     statuses: Counter = Counter()
     bytes_scanned = 0
-    with _RowGroups(out / "files.parquet", FILES_SCHEMA) as writer:
+    with RowGroupWriter(out / "files.parquet", FILES_SCHEMA) as writer:
         for chunk in batched(ledger.occurrences(), 5_000):  # as dicts: a few KB each with their outcome
             file_rows = [_file_row(o, ledger) for o in chunk]
             writer.write_table(pa.Table.from_pylist(file_rows, schema=FILES_SCHEMA))
@@ -184,7 +184,7 @@ def _write_records(path: Path, store: RecordStore, ledger: Ledger) -> None:
     the ledger, whose contents come in the same order) and its person."""
     first_paths = ((sha256, first) for sha256, first, _copies, _outcome in ledger.contents())
     content, content_path = None, None
-    with _RowGroups(path, RECORDS_SCHEMA) as writer:
+    with RowGroupWriter(path, RECORDS_SCHEMA) as writer:
         for batch in records_with_persons(store, "record_id, sha256, locator, categories, detectors"):
             paths = []
             for sha256 in batch.column("sha256").to_pylist():
@@ -254,37 +254,6 @@ class _PersonOf:
                 self.current = next(self.rows)
             persons.append(self.current[1])
         return persons
-
-
-class _RowGroups:
-    """A Parquet writer that gathers small tables (the findings of one file) into row groups of
-    about ROW_GROUP rows: one row group per file would keep the metadata of every file in memory
-    until the footer is written, and make a footer as large."""
-
-    ROW_GROUP = 100_000
-
-    def __init__(self, path: Path, schema: pa.Schema):
-        self.writer = pq.ParquetWriter(path, schema)
-        self.pending: list[pa.Table] = []
-        self.rows = 0
-
-    def write_table(self, table: pa.Table) -> None:
-        self.pending.append(table)
-        self.rows += table.num_rows
-        if self.rows >= self.ROW_GROUP:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            self.writer.write_table(pa.concat_tables(self.pending))
-            self.pending, self.rows = [], 0
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.flush()
-        self.writer.close()
 
 
 def _write_json(path: Path, value) -> None:

@@ -19,7 +19,8 @@ import numpy as np
 import pyarrow as pa
 
 from garde.scanner.link import REASONS
-from garde.scanner.recordstore import NAMES_SEPARATOR, RECORD_COLUMNS, RecordStore
+from garde.scanner.parquet_writer import RowGroupWriter
+from garde.scanner.recordstore import NAMES_SEPARATOR, RECORD_COLUMNS, RecordStore, columns_sql
 
 MAX_LOCATIONS = 50
 _REASON_BITS = [(reason, 1 << index) for index, reason in enumerate(REASONS)]
@@ -79,7 +80,7 @@ def assign_persons(store: RecordStore, result) -> None:
     store.run("DROP TABLE groups")
     reasons = np.frombuffer(bytes(result.reasons), dtype=np.uint8) if size else np.zeros(0, np.uint8)
     probability = np.frombuffer(result.probability, dtype=np.float64) if size else np.zeros(0)
-    store.run(f"CREATE TABLE person_of ({', '.join(f'{f.name} {_SQL_TYPES[f.type]}' for f in _PERSON_OF)})")
+    store.run(f"CREATE TABLE person_of ({columns_sql(_PERSON_OF)})")
     names = ", ".join(name for name in _PERSON_OF.names if name in RECORD_COLUMNS.names and name != "pidx")
     for batch, rows in _person_batches(store, names):
         table = {name: batch.column(name) for name in batch.schema.names}
@@ -92,9 +93,6 @@ def assign_persons(store: RecordStore, result) -> None:
             {"batch": pa.table([table[n] for n in _PERSON_OF.names], schema=_PERSON_OF)},
         )
         store.run("CHECKPOINT")  # inserted rows stay in memory until written to the database file
-
-
-_SQL_TYPES = {pa.int64(): "BIGINT", pa.string(): "VARCHAR", pa.uint8(): "UTINYINT", pa.float64(): "DOUBLE"}
 
 
 def _int64(values, size: int) -> np.ndarray:
@@ -158,7 +156,7 @@ class _Column:
         return taken
 
 
-def write_persons(path: Path, store: RecordStore, writer_class) -> Counter:
+def write_persons(path: Path, store: RecordStore) -> Counter:
     """persons.parquet, one row per person ordered by person_id; persons per category. Two sorted
     streams (the person records, and their places) are read side by side, one person at a time:
     DuckDB sorts out of memory, where aggregating lists would not. Each stream is sorted into a
@@ -172,7 +170,7 @@ def write_persons(path: Path, store: RecordStore, writer_class) -> Counter:
     records = _rows(store.batches("SELECT * FROM person_records"))
     places = _rows(store.batches("SELECT person_id, path, place FROM person_places"))
     per_category: Counter = Counter()
-    with writer_class(path, PERSONS_SCHEMA) as writer:
+    with RowGroupWriter(path, PERSONS_SCHEMA) as writer:
         batch: list[dict] = []
         for person in _persons(records, places):
             per_category.update(person["categories"])
