@@ -39,6 +39,29 @@ def ner_on(nlp):
     yield
     ner.configure(False)
     ner.prime([])  # drops the cached results
+    ner._state.units_read.clear()
+
+
+class _Reading:
+    """The model, recording the units it is given to read."""
+
+    def __init__(self, nlp):
+        self.nlp, self.read = nlp, []
+
+    def pipe(self, units, **options):
+        self.read.extend(units)
+        return self.nlp.pipe(units, **options)
+
+    def memory_zone(self):
+        return self.nlp.memory_zone()
+
+
+@pytest.fixture
+def reading(ner_on, monkeypatch):
+    ner._state.units_read.clear()
+    spy = _Reading(ner._state.nlp)
+    monkeypatch.setattr(ner._state, "nlp", spy)
+    return spy
 
 
 def _names(texts: list[str], min_conf: float = 0.5) -> list[list]:
@@ -150,6 +173,47 @@ def test_long_texts_are_cut_at_line_breaks_then_sentences():
     sentences = " ".join(f"Phrase {i} sans retour à la ligne." for i in range(1000))
     assert all(piece.endswith(".") for _, piece in ner._pieces(sentences)[:-1])
     assert [piece for _, piece in ner._pieces("x" * 25_000)] == ["x" * 10_000, "x" * 10_000, "x" * 5_000]
+
+
+def test_a_text_is_read_as_lines_and_sentences_keeping_titles_with_names():
+    text = "Objet : M. Yannick KERVELLA\n\nLe patient est venu. Il va bien ! Dr. Le Goff l'a vu à 10 h.\nFin"
+    units = ner._units(text)
+    assert [unit for _, unit in units] == [
+        "Objet : M. Yannick KERVELLA\n\n",
+        "Le patient est venu. ",
+        "Il va bien ! ",
+        "Dr. Le Goff l'a vu à 10 h.\n",
+        "Fin",
+    ]
+    assert all(text[offset : offset + len(unit)] == unit for offset, unit in units)
+
+
+def test_units_that_cannot_hold_a_name_are_not_read(reading):
+    text = (
+        "Le patient est venu ce matin pour sa séance de dialyse. Il va bien.\n"
+        "Kervella est rentré chez lui en taxi.\n"
+        "Nous avons revu Madame Le Floch hier soir."
+    )
+    spans = ner.find([text])[0]
+    assert reading.read == ["Kervella est rentré chez lui en taxi.\n", "Nous avons revu Madame Le Floch hier soir."]
+    assert {span.text for span in spans} >= {"Kervella", "Le Floch"}
+    assert all(text[span.start : span.end] == span.text for span in spans)
+
+
+def test_units_read_before_come_from_the_cache(reading, monkeypatch):
+    letter = "Ce matin, Kervella est venu au service.\nNous avons revu Madame Le Floch hier soir."
+    other = "Ce matin, Kervella est venu au service.\nLe docteur Quéré a signé la sortie de Mme Salaün."
+    first = ner.find([letter])[0]
+    second = ner.find([other])[0]
+    assert reading.read == [
+        "Ce matin, Kervella est venu au service.\n",
+        "Nous avons revu Madame Le Floch hier soir.",
+        "Le docteur Quéré a signé la sortie de Mme Salaün.",
+    ]  # the first line of the second text was not read again
+    assert [(s.start, s.end, s.text) for s in first if s.start < 40] == [(s.start, s.end, s.text) for s in second if s.start < 40]
+    monkeypatch.setattr(ner, "CACHE_UNITS", 2)
+    ner.find([letter + "\nLa famille Morvan a appelé."])
+    assert len(ner._state.units_read) == 2  # bounded: the oldest units are forgotten
 
 
 def test_single_words_are_told_from_names_by_the_models_lexicon(ner_on):
