@@ -284,7 +284,9 @@ def print_identifier_pass(figures: dict) -> None:
     )
 
 
-def bench_scan(megabytes: float, jobs: int, seed: int, mix: str, profile: str | None, pass_only: bool = False) -> None:
+def bench_scan(
+    megabytes: float, jobs: int, seed: int, mix: str, profile: str | None, pass_only: bool = False, use_ner: bool = True
+) -> None:
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
         size = make_dump(root / "dump", megabytes, seed, mix)
@@ -302,7 +304,7 @@ def bench_scan(megabytes: float, jobs: int, seed: int, mix: str, profile: str | 
         cpu_before, started = _cpu_seconds(), time.perf_counter()
         if profiler:
             profiler.enable()
-        result = scan([root / "dump"], root / "out", ScanSettings(jobs=jobs))
+        result = scan([root / "dump"], root / "out", ScanSettings(jobs=jobs, ner=use_ner))
         if profiler:
             profiler.disable()
             profiler.dump_stats(profile)
@@ -311,7 +313,7 @@ def bench_scan(megabytes: float, jobs: int, seed: int, mix: str, profile: str | 
     findings = sum(c["findings"] for c in result.summary["categories"].values())
     cores = max(jobs, 1)
     engine = "hyperscan prefilter" if fast else "reference (re)"
-    print(f"engine: {engine}; prefilter compile {compile_seconds:.1f} s (once per scan, not counted below)")
+    print(f"engine: {engine}; prefilter compile {compile_seconds:.1f} s (once per scan, not counted below); NER {'on' if use_ner else 'off'}")
     print(
         f"whole scan: wall {seconds:.1f} s ({megabytes / seconds:.2f} MB/s, {megabytes / seconds / cores:.2f} MB/s per job); "
         f"CPU {cpu:.1f} s ({megabytes / cpu:.2f} MB/s per core)"
@@ -358,8 +360,9 @@ def main() -> None:
     parser.add_argument("--mix", choices=("realistic", "dense"), default="realistic")
     parser.add_argument("--profile", help="write a cProfile of the scan to this file (use with --jobs 0)")
     parser.add_argument("--pass-only", action="store_true", help="only the identifier pass (no whole scan, no names)")
+    parser.add_argument("--no-ner", action="store_true", help="whole scan without spaCy NER (names from the rules only)")
     arguments = parser.parse_args()
-    bench_scan(arguments.mb, arguments.jobs, arguments.seed, arguments.mix, arguments.profile, arguments.pass_only)
+    bench_scan(arguments.mb, arguments.jobs, arguments.seed, arguments.mix, arguments.profile, arguments.pass_only, not arguments.no_ner)
     if not arguments.pass_only:
         bench_names()
 

@@ -39,7 +39,7 @@ def ner_on(nlp):
     yield
     ner.configure(False)
     ner.prime([])  # drops the cached results
-    ner._state.units_read.clear()
+    ner.forget_units_read()
 
 
 class _Reading:
@@ -58,7 +58,7 @@ class _Reading:
 
 @pytest.fixture
 def reading(ner_on, monkeypatch):
-    ner._state.units_read.clear()
+    ner.forget_units_read()
     spy = _Reading(ner._state.nlp)
     monkeypatch.setattr(ner._state, "nlp", spy)
     return spy

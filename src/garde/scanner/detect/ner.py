@@ -255,6 +255,7 @@ def unload() -> None:
     """Forgets the model: a worker forked with it whose environment disables spaCy."""
     with _lock:
         _state.nlp, _state.lexicon, _state.error, _state.loaded = None, None, None, False
+        _state.units_read.clear()
 
 
 def wanted(field: Field) -> bool:
@@ -396,6 +397,11 @@ def names(text: str) -> list[NerSpan] | None:
     if not wanted(Field(None, text)) or model() is None:
         return None
     return _read([text])[text]  # a text outside any primed batch (detect_field called alone)
+
+
+def forget_units_read() -> None:
+    """Empties the cache of units read (benchmarks start cold; tests start clean)."""
+    _state.units_read.clear()
 
 
 def primed(text: str) -> bool:
