@@ -112,7 +112,9 @@ def run_stages(work: Path, times: int) -> None:
         stage("fill the record store", f"{store.size:,} records, {store.persons:,} person records")
         result = link_store(store)
         info = result.info
-        method = info["method"] + (f", {info.get('predict_chunks')} chunks" if info["method"] == "splink" else "")
+        method = info["method"] + (
+            f", {info.get('blocked_pairs', 0):,} blocked pairs in {info.get('predict_chunks')} chunks" if info["method"] == "splink" else ""
+        )
         stage("link (deterministic + Splink)", f"{method}; persons {result.lower_count:,} / {result.best_count:,} / {result.upper:,}")
         if linkage_warning(info):
             print(f"    {linkage_warning(info)}")

@@ -326,11 +326,29 @@ def test_a_scan_that_splink_links_says_nothing_of_a_failure(scans):
     assert "Splink) failed" not in (scans[0] / "report.html").read_text()
 
 
-def test_it_scores_pairs_a_chunk_of_records_at_a_time_with_the_same_result(corpus, scans, monkeypatch, tmp_path):
+def test_it_scores_the_blocked_pairs_in_chunks_as_splink_predicts_them_at_once(corpus, scans, monkeypatch, tmp_path):
     out, _ = corpus
-    monkeypatch.setattr(linkage, "PREDICT_CHUNK_RECORDS", 100)
+    scored = {}
+    score_in_chunks = linkage._score_blocked_pairs
+
+    def with_splinks_own_predict(store, api, linker, threshold):
+        predictions = linker.inference.predict(threshold_match_probability=threshold)  # blocking and scoring in one
+        scored["splink"] = sorted(
+            store.fetch(
+                "SELECT round(match_probability, 9), least(unique_id_l, unique_id_r), greatest(unique_id_l, unique_id_r) "
+                f"FROM {predictions.physical_name}"
+            )
+        )
+        info = score_in_chunks(store, api, linker, threshold)
+        scored["garde"] = sorted(store.fetch("SELECT p, a, b FROM pairs"))
+        return info
+
+    monkeypatch.setattr(linkage, "PREDICT_CHUNK_PAIRS", 50)
+    monkeypatch.setattr(linkage, "_score_blocked_pairs", with_splinks_own_predict)
     scan([out / "dump"], tmp_path / "chunked", ScanSettings(jobs=0))
     linkage_info = json.loads((tmp_path / "chunked" / "manifest.json").read_text())["linkage"]
     assert linkage_info["method"] == "splink" and linkage_info["predict_chunks"] > 5
+    assert linkage_info["blocked_pairs"] > 300
+    assert len(scored["garde"]) > 100 and scored["garde"] == scored["splink"]
     for name in ("persons.parquet", "records.parquet"):
         assert pq.read_table(tmp_path / "chunked" / name).to_pylist() == pq.read_table(scans[0] / name).to_pylist(), name

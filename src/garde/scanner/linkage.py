@@ -33,10 +33,10 @@ MAX_U_PAIRS = 300_000
 CHANCE_AGREEMENTS_PER_RECORD = 0.01
 M_SHRINK = 0.1
 U_CHUNKS = 10  # the sampled pairs are compared in 10 chunks: half the peak memory of one
-# Pairs are scored for this many records (left side) at a time: in one query, 2.5 million person
-# records ran out of 256 MB in DuckDB (the joins of the pairs to the compared columns), by 100,000
-# they pass (docs/benchmarks.md, "The report at 2.5 million records").
-PREDICT_CHUNK_RECORDS = 100_000
+# Blocked pairs are scored this many at a time: in one query, the pairs of 2.5 million person
+# records ran out of 256 MB in DuckDB (the joins of the pairs to the compared columns, which hold
+# lists); by runs of this size they pass (docs/benchmarks.md, "The report at 2.5 million records").
+PREDICT_CHUNK_PAIRS = 2_000_000
 LEVEL_NOT_OBSERVED = "level not observed"
 
 # Comparison levels: (label, SQL condition, default m, default u). The first level of each
@@ -286,17 +286,36 @@ def score_pairs(store, size: int, deterministic_pairs: int, threshold: float) ->
     }
     connection.execute("SET threads TO 2")  # scoring does not depend on the order of work
     linker = Linker(data, _settings(prior, parameters), log_level=None)
-    chunks = max(1, math.ceil(size / PREDICT_CHUNK_RECORDS))
-    predictions = linker.inference.predict(threshold_match_probability=threshold, num_chunks_left=chunks, num_chunks_right=1)
-    info["predict_chunks"] = chunks
-    store.run(
-        "CREATE OR REPLACE TABLE pairs AS SELECT round(match_probability, 9) AS p, "
-        "least(unique_id_l, unique_id_r) AS a, greatest(unique_id_l, unique_id_r) AS b "
-        f"FROM {predictions.physical_name}"
-    )
+    info.update(_score_blocked_pairs(store, api, linker, threshold))
     info["pairs_scored_above_threshold"] = store.fetch("SELECT count(*) FROM pairs")[0][0]
     info["seconds"] = round(time.monotonic() - started, 2)
     return info
+
+
+def _score_blocked_pairs(store, api, linker, threshold: float) -> dict:
+    """Fills `pairs` with the blocked pairs scored at `threshold` or more. The pairs are blocked once
+    for all records, then scored PREDICT_CHUNK_PAIRS at a time (Splink reads, for each run, only the
+    records its pairs hold): the work grows with the pairs, where blocking each run of records
+    against all the records grew with their square."""
+    blocked = linker.inference.compute_blocked_pairs_for_predict()
+    blocked_pairs = store.fetch(f"SELECT count(*) FROM {blocked.physical_name}")[0][0]
+    chunks = max(1, math.ceil(blocked_pairs / PREDICT_CHUNK_PAIRS))
+    store.run("CREATE OR REPLACE TABLE pairs (p DOUBLE, a BIGINT, b BIGINT)")
+    for chunk in range(chunks):
+        store.run(
+            f"CREATE OR REPLACE TABLE blocked_chunk AS SELECT * FROM {blocked.physical_name} "
+            f"WHERE hash(join_key_l) % {chunks} = {chunk}"
+        )
+        linker.table_management.register_blocked_pairs_for_predict(api.register("blocked_chunk"))
+        predictions = linker.inference.predict(threshold_match_probability=threshold)
+        store.run(
+            "INSERT INTO pairs SELECT round(match_probability, 9), least(unique_id_l, unique_id_r), "
+            f"greatest(unique_id_l, unique_id_r) FROM {predictions.physical_name}"
+        )
+        predictions.drop_table_from_database_and_remove_from_cache()
+    store.run("DROP TABLE blocked_chunk")
+    blocked.drop_table_from_database_and_remove_from_cache()
+    return {"blocked_pairs": blocked_pairs, "predict_chunks": chunks}
 
 
 def compatible(a: dict, b: dict) -> bool:
