@@ -198,6 +198,7 @@ def test_units_that_cannot_hold_a_name_are_not_read(reading):
     assert reading.read == ["Kervella est rentré chez lui en taxi.\n", "Nous avons revu Madame Le Floch hier soir."]
     assert {span.text for span in spans} >= {"Kervella", "Le Floch"}
     assert all(text[span.start : span.end] == span.text for span in spans)
+    assert ner.characters_to_read([text, "Court."]) == sum(map(len, reading.read))
 
 
 def test_units_read_before_come_from_the_cache(reading, monkeypatch):
@@ -213,7 +214,11 @@ def test_units_read_before_come_from_the_cache(reading, monkeypatch):
     assert [(s.start, s.end, s.text) for s in first if s.start < 40] == [(s.start, s.end, s.text) for s in second if s.start < 40]
     monkeypatch.setattr(ner, "CACHE_UNITS", 2)
     ner.find([letter + "\nLa famille Morvan a appelé."])
-    assert len(ner._state.units_read) == 2  # bounded: the oldest units are forgotten
+    assert list(ner._state.units_read) == ["Nous avons revu Madame Le Floch hier soir.\n", "La famille Morvan a appelé."]
+    monkeypatch.setattr(ner, "CACHE_CHARS", 100)  # and by characters: long lines without a sentence end
+    ner.find(["Le docteur Quéré a signé la sortie de Mme Salaün et de M. Morvan ce matin-là"])
+    assert list(ner._state.units_read) == ["Le docteur Quéré a signé la sortie de Mme Salaün et de M. Morvan ce matin-là"]
+    assert ner._state.units_read_chars == 76
 
 
 def test_single_words_are_told_from_names_by_the_models_lexicon(ner_on):

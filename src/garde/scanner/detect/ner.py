@@ -9,7 +9,7 @@ downloaded at run time).
   when NER did not run on it (disabled, model missing, not a wanted text).
 - NER reads a text unit by unit (its lines and sentences), and only the units that may hold a name:
   one with a capitalised word that does not merely open the sentence ("Le", "Nous", "Pendant").
-  Units already read come from a per-process cache (`CACHE_UNITS`): letter templates, quoted
+  Units already read come from a per-process cache (`CACHE_UNITS`, `CACHE_CHARS`): letter templates, quoted
   e-mails and copies of a document are read once. The model's answer for a unit does not depend
   on what else it reads with it, so the cache changes no result (docs/benchmarks.md: NER reads a
   quarter less of new prose, for 0.3 points of recall on the BnF sentences).
@@ -62,8 +62,10 @@ PIECE_CHARS = 10_000
 GIVE_BACK_EVERY = 200_000
 # Units (sentences and lines) already read, kept with their entities so that a unit seen again (the
 # header and closing of a letter template, a quoted e-mail, a copy of a document) is not read
-# again; about 300 bytes a unit.
+# again: at most this many units and characters (a few MB a process, whatever the text: pieces of
+# long lines without a sentence end are 10,000 characters each).
 CACHE_UNITS = 20_000
+CACHE_CHARS = 2_000_000
 
 # Confidence of a PER span found by NER alone, by class; each is the precision measured for that
 # class on enp_fr_bnf.jsonl (overlap match, NER spans that no rule found; 2026-11-29, see
@@ -125,6 +127,7 @@ class _State:
     lexicon: "_Lexicon | None" = None
     cache: dict[str, list[NerSpan]] = {}
     units_read: OrderedDict[str, tuple[tuple[int, int], ...]] = OrderedDict()  # see CACHE_UNITS
+    units_read_chars = 0
     read_since_trim = 0  # characters read by NER since the memory it freed was last given back
 
 
@@ -255,7 +258,7 @@ def unload() -> None:
     """Forgets the model: a worker forked with it whose environment disables spaCy."""
     with _lock:
         _state.nlp, _state.lexicon, _state.error, _state.loaded = None, None, None, False
-        _state.units_read.clear()
+        forget_units_read()
 
 
 def wanted(field: Field) -> bool:
@@ -315,8 +318,9 @@ def _entities_of(units: list[str]) -> dict[str, tuple[tuple[int, int], ...]]:
                 entities[unit] = tuple((e.start_char, e.end_char) for e in doc.ents if e.label_ == "PER")
     for unit in unread:
         cache[unit] = entities[unit]
-    while len(cache) > CACHE_UNITS:
-        cache.popitem(last=False)
+        _state.units_read_chars += len(unit)
+    while len(cache) > CACHE_UNITS or _state.units_read_chars > CACHE_CHARS:
+        _state.units_read_chars -= len(cache.popitem(last=False)[0])
     _state.read_since_trim += sum(map(len, unread))
     if _state.read_since_trim >= GIVE_BACK_EVERY:
         _state.read_since_trim = 0
@@ -399,9 +403,22 @@ def names(text: str) -> list[NerSpan] | None:
     return _read([text])[text]  # a text outside any primed batch (detect_field called alone)
 
 
+def characters_to_read(texts: list[str]) -> int:
+    """How many characters of `texts` NER reads when none of it is cached: the sentences that may
+    hold a name, in the texts it takes (for benchmarks)."""
+    return sum(
+        len(unit)
+        for text in texts
+        if wanted(Field(None, text))
+        for _, unit in _units(text)
+        if _may_hold_name(unit)
+    )
+
+
 def forget_units_read() -> None:
     """Empties the cache of units read (benchmarks start cold; tests start clean)."""
     _state.units_read.clear()
+    _state.units_read_chars = 0
 
 
 def primed(text: str) -> bool:
