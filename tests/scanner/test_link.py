@@ -352,3 +352,44 @@ def test_it_scores_the_blocked_pairs_in_chunks_as_splink_predicts_them_at_once(c
     assert len(scored["garde"]) > 100 and scored["garde"] == scored["splink"]
     for name in ("persons.parquet", "records.parquet"):
         assert pq.read_table(tmp_path / "chunked" / name).to_pylist() == pq.read_table(scans[0] / name).to_pylist(), name
+
+
+def test_a_run_of_pairs_duckdb_has_no_memory_for_is_split_and_scored_in_halves(corpus, scans, monkeypatch, tmp_path):
+    import duckdb
+
+    out, _ = corpus
+    score_run = linkage._score_run
+    sizes = []
+
+    def short_of_memory(store, api, linker, threshold):
+        size = store.fetch("SELECT count(*) FROM blocked_chunk")[0][0]
+        sizes.append(size)
+        if size > 120:
+            try:
+                raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB")
+            except duckdb.OutOfMemoryException as error:
+                raise RuntimeError("Error executing the following sql ... Error was: Out of Memory Error") from error
+        score_run(store, api, linker, threshold)
+
+    monkeypatch.setattr(linkage, "PREDICT_CHUNK_PAIRS", 400)
+    monkeypatch.setattr(linkage, "_score_run", short_of_memory)
+    scan([out / "dump"], tmp_path / "split", ScanSettings(jobs=0))
+    linkage_info = json.loads((tmp_path / "split" / "manifest.json").read_text())["linkage"]
+    assert linkage_info["method"] == "splink" and linkage_info["predict_runs_split"] >= 2
+    assert sum(size for size in sizes if size <= 120) == linkage_info["blocked_pairs"]  # every pair scored once
+    for name in ("persons.parquet", "records.parquet"):
+        assert pq.read_table(tmp_path / "split" / name).to_pylist() == pq.read_table(scans[0] / name).to_pylist(), name
+
+
+def test_a_run_that_still_has_no_memory_after_its_splits_leaves_the_deterministic_stages(corpus, monkeypatch, tmp_path):
+    import duckdb
+
+    out, _ = corpus
+
+    def never_enough(store, api, linker, threshold):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB")
+
+    monkeypatch.setattr(linkage, "_score_run", never_enough)
+    result = scan([out / "dump"], tmp_path / "out", ScanSettings(jobs=0))
+    assert result.manifest["linkage"]["method"] == "deterministic"
+    assert "Out of Memory" in result.manifest["linkage"]["splink_error"]

@@ -37,6 +37,7 @@ U_CHUNKS = 10  # the sampled pairs are compared in 10 chunks: half the peak memo
 # records ran out of 256 MB in DuckDB (the joins of the pairs to the compared columns, which hold
 # lists); by runs of this size they pass (docs/benchmarks.md, "The report at 2.5 million records").
 PREDICT_CHUNK_PAIRS = 2_000_000
+MAX_SPLITS = 4  # a run that runs out of memory is split in two, down to a sixteenth
 LEVEL_NOT_OBSERVED = "level not observed"
 
 # Comparison levels: (label, SQL condition, default m, default u). The first level of each
@@ -294,28 +295,59 @@ def score_pairs(store, size: int, deterministic_pairs: int, threshold: float) ->
 
 def _score_blocked_pairs(store, api, linker, threshold: float) -> dict:
     """Fills `pairs` with the blocked pairs scored at `threshold` or more. The pairs are blocked once
-    for all records, then scored PREDICT_CHUNK_PAIRS at a time (Splink reads, for each run, only the
-    records its pairs hold): the work grows with the pairs, where blocking each run of records
-    against all the records grew with their square."""
+    for all records, then scored about PREDICT_CHUNK_PAIRS at a time (Splink reads, for each run,
+    only the records its pairs hold): the work grows with the pairs, where blocking each run of
+    records against all the records grew with their square. A run that DuckDB has no memory for is
+    split in two and tried again (records with longer lists than foreseen), at most MAX_SPLITS times."""
     blocked = linker.inference.compute_blocked_pairs_for_predict()
     blocked_pairs = store.fetch(f"SELECT count(*) FROM {blocked.physical_name}")[0][0]
     chunks = max(1, math.ceil(blocked_pairs / PREDICT_CHUNK_PAIRS))
     store.run("CREATE OR REPLACE TABLE pairs (p DOUBLE, a BIGINT, b BIGINT)")
-    for chunk in range(chunks):
+    # Each run: the pairs whose hash(join_key_l) % parts = part; a run split in two becomes the
+    # runs (2 * parts, part) and (2 * parts, part + parts).
+    runs, done, splits = [(chunks, part) for part in reversed(range(chunks))], 0, 0
+    while runs:
+        parts, part = runs.pop()
         store.run(
             f"CREATE OR REPLACE TABLE blocked_chunk AS SELECT * FROM {blocked.physical_name} "
-            f"WHERE hash(join_key_l) % {chunks} = {chunk}"
+            f"WHERE hash(join_key_l) % {parts} = {part}"
         )
-        linker.table_management.register_blocked_pairs_for_predict(api.register("blocked_chunk"))
-        predictions = linker.inference.predict(threshold_match_probability=threshold)
+        try:
+            _score_run(store, api, linker, threshold)
+        except Exception as error:
+            if not _out_of_memory(error) or parts >= chunks << MAX_SPLITS:
+                raise
+            runs += [(2 * parts, part + parts), (2 * parts, part)]
+            splits += 1
+            continue
+        done += 1
+    store.run("DROP TABLE blocked_chunk")
+    blocked.drop_table_from_database_and_remove_from_cache()
+    return {"blocked_pairs": blocked_pairs, "predict_chunks": done, "predict_runs_split": splits}
+
+
+def _out_of_memory(error: BaseException | None) -> bool:
+    """DuckDB ran out of memory, as raised or as the cause of Splink's own exception."""
+    import duckdb
+
+    while error is not None:
+        if isinstance(error, duckdb.OutOfMemoryException):
+            return True
+        error = error.__cause__
+    return False
+
+
+def _score_run(store, api, linker, threshold: float) -> None:
+    """Scores the pairs of table blocked_chunk into `pairs` (nothing is added if it fails)."""
+    linker.table_management.register_blocked_pairs_for_predict(api.register("blocked_chunk"))
+    predictions = linker.inference.predict(threshold_match_probability=threshold)
+    try:
         store.run(
             "INSERT INTO pairs SELECT round(match_probability, 9), least(unique_id_l, unique_id_r), "
             f"greatest(unique_id_l, unique_id_r) FROM {predictions.physical_name}"
         )
+    finally:
         predictions.drop_table_from_database_and_remove_from_cache()
-    store.run("DROP TABLE blocked_chunk")
-    blocked.drop_table_from_database_and_remove_from_cache()
-    return {"blocked_pairs": blocked_pairs, "predict_chunks": chunks}
 
 
 def compatible(a: dict, b: dict) -> bool:
