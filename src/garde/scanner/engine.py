@@ -78,7 +78,7 @@ class LocalExecutor:
         return {"engine": "local", "workers": self.jobs}
 
     def pool(self, config: Config) -> Pool:
-        return Pool(self.jobs, config)
+        return Pool(self.jobs, config, bundle_small_files=True)
 
     def close(self) -> None:
         pass
@@ -231,7 +231,7 @@ class _Run:
                 self.progress("file", path=event.logical, size=event.size, findings=outcome["findings"])
                 return
         self.items[event.sha256] = (event, key)
-        pool.submit(Task(str(event.path), event.logical, event.sha256))
+        pool.submit(Task(str(event.path), event.logical, event.sha256, event.size))
 
     def _done(self, task: Task, outcome: dict, sources: deque) -> None:
         item, key = self.items.pop(task.sha256)

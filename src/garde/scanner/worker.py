@@ -8,6 +8,7 @@ import resource
 import threading
 import time
 import traceback
+from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -42,6 +43,14 @@ PART_RECORDS = pa.schema([field for field in RECORD_COLUMNS if field.name not in
 BATCH_CHARS = 1 << 20
 BATCH_RECORDS = 1024  # 8,192 rows of a patient table held 100 MB more for no speed gained
 MAX_CACHED_HASHES = 20_000  # keyed hashes kept per file between batches (about 6 MB)
+# With NER on, small files go to a worker several at a time (a bundle): the sentences of all of them
+# are read by spaCy in one batch, then each file is scanned as if alone. spaCy reads one letter's
+# 1-2 KB at about 60 KB/s and batches of 8-32 KB at 105 KB/s (docs/benchmarks.md, "NER sentence by
+# sentence"). A bundle that fails (worker killed or over the time limit) is retried file by file.
+BUNDLE_FILE_BYTES = 64 << 10  # files up to this size are bundled
+BUNDLE_BYTES = 256 << 10  # a bundle holds up to this many bytes of files
+BUNDLE_FILES = 64
+AHEAD_CHARS = 256_000  # text extracted for the bundle and kept for the file's own scan
 
 
 @dataclass
@@ -49,6 +58,15 @@ class Task:
     path: str
     logical: str
     sha256: str
+    size: int = 0  # bytes, 0 when unknown: small files are bundled (BUNDLE_FILE_BYTES)
+
+
+@dataclass
+class _Extracted:
+    """What a file's extractor produced (records and notes), read once for its bundle."""
+
+    chosen: object  # the extractor
+    items: list
 
 
 @dataclass
@@ -185,12 +203,13 @@ def record_keys(findings: list[Finding], key: bytes) -> dict:
     return link_fields(findings, key)
 
 
-def process_file(task: Task, config: Config) -> dict:
+def process_file(task: Task, config: Config, ahead: _Extracted | None = None) -> dict:
+    """Scans one file; `ahead`: what its extractor produced, when its bundle already read it."""
     started = time.monotonic()
     ner.configure(config.ner)
     outcome = {"sha256": task.sha256, "extractor": None, "records": 0, "findings": 0, "children": [], "error": None}
     source = Source(Path(task.path), task.logical)
-    chosen = choose(source)
+    chosen = ahead.chosen if ahead is not None else choose(source)
     if chosen is None:
         outcome["extractor"] = "binary"
         outcome["skipped"] = "binary file of an unsupported type"
@@ -219,7 +238,7 @@ def process_file(task: Task, config: Config) -> dict:
 
     try:
         batch_chars = 0
-        for index, produced in enumerate(chosen.run(source)):
+        for index, produced in enumerate(ahead.items if ahead is not None else chosen.run(source)):
             if isinstance(produced, Note):
                 notes = outcome.setdefault("notes", {})
                 notes[produced.name] = notes.get(produced.name, 0) + produced.count
@@ -247,6 +266,55 @@ def process_file(task: Task, config: Config) -> dict:
     outcome["seconds"] = round(time.monotonic() - started, 3)
     writer.finish(outcome)
     return outcome
+
+
+def scan_task(task: Task, config: Config, ahead: _Extracted | None = None) -> dict:
+    """process_file, with what escapes it turned into the file's failure: one bad file must never
+    stop the scan."""
+    try:
+        return process_file(task, config, ahead)
+    except MemoryError:
+        return failed_outcome(task.sha256, "memory limit exceeded while reading the file")
+    except Exception as error:  # noqa: BLE001
+        detail = traceback.format_exception_only(error)[-1].strip()
+        return failed_outcome(task.sha256, f"extractor crashed: {detail}")
+
+
+def process_bundle(tasks: list[Task], config: Config) -> list[dict]:
+    """Scans several small files: first NER reads the sentences of all of them in one batch (they
+    then come from its cache), then each file is scanned as process_file does alone."""
+    ner.configure(config.ner)
+    extracted = [_extract_ahead(task) for task in tasks]
+    try:
+        ner.read_ahead(
+            field for ahead in extracted if ahead is not None for item in ahead.items if isinstance(item, Record) for field in item.fields
+        )
+    except Exception:  # noqa: BLE001, S110 - each file's own scan meets the problem again and records it
+        pass
+    return [scan_task(task, config, ahead) for task, ahead in zip(tasks, extracted, strict=True)]
+
+
+def _extract_ahead(task: Task) -> _Extracted | None:
+    """The records of a bundled file, or None (then its scan extracts it itself): when it has
+    attachments (written to disk by its scan), more text than AHEAD_CHARS, or an error (its scan
+    meets it again and records it)."""
+    try:
+        source = Source(Path(task.path), task.logical)
+        chosen = choose(source)
+        if chosen is None:
+            return None
+        items, chars = [], 0
+        for produced in chosen.run(source):
+            if isinstance(produced, Child):
+                return None
+            if isinstance(produced, Record):
+                chars += sum(len(field.value) for field in produced.fields)
+                if chars > AHEAD_CHARS:
+                    return None
+            items.append(produced)
+        return _Extracted(chosen, items)
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def _add_record(
@@ -326,13 +394,7 @@ def _worker_main(connection, config: Config, environment: dict[str, str]) -> Non
             return
         if task is None:
             return
-        try:
-            connection.send(process_file(task, config))
-        except MemoryError:
-            connection.send(failed_outcome(task.sha256, "memory limit exceeded while reading the file"))
-        except Exception as error:  # noqa: BLE001 - one bad file must never stop the scan
-            detail = traceback.format_exception_only(error)[-1].strip()
-            connection.send(failed_outcome(task.sha256, f"extractor crashed: {detail}"))
+        connection.send(process_bundle(task, config) if isinstance(task, list) else scan_task(task, config))
 
 
 def _process_context(ner_on: bool):
@@ -357,16 +419,25 @@ class _Slot:
         self.process = context.Process(target=_worker_main, args=(child, config, dict(os.environ)), daemon=True)
         self.process.start()
         child.close()
-        self.task: Task | None = None
+        self.tasks: list[Task] = []  # the file, or the bundle of small files, being scanned
         self.deadline = 0.0
         self.ready = False
 
+    def idle(self) -> bool:
+        return self.ready and not self.tasks
+
 
 class Pool:
-    """Worker processes that each scan one file at a time. A file that takes longer than the time
-    limit gets its worker killed and replaced; a worker that dies (memory limit, crash) too."""
+    """Worker processes that each scan one file, or one bundle of small files, at a time. A file that
+    takes longer than the time limit gets its worker killed and replaced; a worker that dies (memory
+    limit, crash) too. A bundle that fails so is scanned again one file at a time, so that only the
+    file at fault is lost.
 
-    def __init__(self, jobs: int, config: Config):
+    `bundle_small_files` (with NER on): files of at most BUNDLE_FILE_BYTES are gathered into bundles
+    (see BUNDLE_BYTES); a bundle goes to a worker when it is full, or when a worker is idle at
+    `collect` (the caller had nothing more to submit)."""
+
+    def __init__(self, jobs: int, config: Config, bundle_small_files: bool = False):
         self.config = config
         self.jobs = jobs
         self._done: list[tuple[Task, dict]] = []
@@ -374,31 +445,54 @@ class Pool:
         if jobs > 0:
             _hold_fork_server()
         self._slots = [_Slot(self._context, config) for _ in range(jobs)] if jobs > 0 else []
+        self._bundling = bundle_small_files and config.ner and jobs > 0
+        self._gathering: list[Task] = []
+        self._gathered_bytes = 0
+        self._queue: deque[list[Task]] = deque()  # bundles and files waiting for an idle worker
+        self.bundles_sent = 0
 
     def free(self) -> bool:
         if not self._slots:
             return True
-        return any(slot.task is None and slot.ready for slot in self._slots)
+        return not self._queue and any(slot.idle() for slot in self._slots)
 
     def busy(self) -> bool:
-        return any(slot.task is not None or not slot.ready for slot in self._slots)
+        return bool(self._queue or self._gathering) or any(not slot.idle() for slot in self._slots)
 
     def submit(self, task: Task) -> None:
         if not self._slots:
-            try:
-                outcome = process_file(task, self.config)
-            except Exception as error:  # noqa: BLE001
-                outcome = failed_outcome(task.sha256, f"extractor crashed: {type(error).__name__}: {error}")
-            self._done.append((task, outcome))
+            self._done.append((task, scan_task(task, self.config)))
             return
-        slot = next(slot for slot in self._slots if slot.task is None and slot.ready)
-        slot.task = task
-        slot.deadline = time.monotonic() + self.config.file_seconds
-        slot.connection.send(task)
+        if self._bundling and 0 < task.size <= BUNDLE_FILE_BYTES:
+            self._gathering.append(task)
+            self._gathered_bytes += task.size
+            if self._gathered_bytes >= BUNDLE_BYTES or len(self._gathering) >= BUNDLE_FILES:
+                self._send_gathered()
+        else:
+            self._queue.append([task])
+        self._dispatch()
+
+    def _send_gathered(self) -> None:
+        self._queue.append(self._gathering)
+        self._gathering, self._gathered_bytes = [], 0
+
+    def _dispatch(self) -> None:
+        for slot in self._slots:
+            if not self._queue:
+                return
+            if slot.idle():
+                slot.tasks = self._queue.popleft()
+                slot.deadline = time.monotonic() + self.config.file_seconds
+                if len(slot.tasks) > 1:
+                    self.bundles_sent += 1
+                slot.connection.send(slot.tasks if len(slot.tasks) > 1 else slot.tasks[0])
 
     def collect(self, timeout: float = 0.2) -> list[tuple[Task, dict]]:
         done, self._done = self._done, []
-        waiting = [slot for slot in self._slots if slot.task is not None or not slot.ready]
+        if self._gathering and self.free():
+            self._send_gathered()  # a worker is idle and nothing more came: do not wait for more
+        self._dispatch()
+        waiting = [slot for slot in self._slots if not slot.idle()]
         if not waiting:
             return done
         ready = wait([slot.connection for slot in waiting], timeout=timeout)
@@ -410,12 +504,13 @@ class Pool:
                 except (EOFError, OSError):
                     raise RuntimeError("a scanner worker process could not start") from None
                 continue
-            if slot.task is None:
+            if not slot.tasks:
                 continue
             if slot.connection in ready:
                 try:
-                    done.append((slot.task, slot.connection.recv()))
-                    slot.task = None
+                    reply = slot.connection.recv()
+                    done.extend(zip(slot.tasks, reply if len(slot.tasks) > 1 else [reply], strict=True))
+                    slot.tasks = []
                     continue
                 except (EOFError, OSError):
                     code = slot.process.exitcode
@@ -424,10 +519,14 @@ class Pool:
                 reason = f"time limit of {self.config.file_seconds:g} s per file exceeded: file not scanned"
             else:
                 continue
-            done.append((slot.task, failed_outcome(slot.task.sha256, reason)))
+            if len(slot.tasks) > 1:
+                self._queue.extendleft([task] for task in reversed(slot.tasks))  # each file again, alone
+            else:
+                done.append((slot.tasks[0], failed_outcome(slot.tasks[0].sha256, reason)))
             slot.process.kill()
             slot.process.join()
             self._slots[index] = _Slot(self._context, self.config)
+        self._dispatch()
         return done
 
     def close(self) -> None:

@@ -286,6 +286,16 @@ def prime(fields) -> None:
         _state.cache = _read(texts)
 
 
+def read_ahead(fields) -> None:
+    """Reads now, in one batch, the sentences of `fields` that NER will be asked for later: the
+    scans of several small files (worker.process_bundle) then find them in the cache."""
+    if not _state.enabled:
+        return
+    texts = list(dict.fromkeys(field.value for field in fields if wanted(field)))
+    if texts and model() is not None:
+        _entities_of(list(dict.fromkeys(unit for text in texts for _, unit in _units(text) if _may_hold_name(unit))))
+
+
 def _read(texts: list[str]) -> dict[str, list[NerSpan]]:
     """The NER spans of each text. Each text is cut into units (`_units`); units that cannot hold a
     name are skipped, units read before come from the cache, the others are read in runs that keep
