@@ -199,6 +199,9 @@ def test_units_that_cannot_hold_a_name_are_not_read(reading):
     assert {span.text for span in spans} >= {"Kervella", "Le Floch"}
     assert all(text[span.start : span.end] == span.text for span in spans)
     assert ner.characters_to_read([text, "Court."]) == sum(map(len, reading.read))
+    assert not ner._may_hold_name("L'évolution est favorable sous traitement.")  # elided like "Le"
+    assert not ner._may_hold_name("C'est la troisième séance de la semaine.")
+    assert ner._may_hold_name("D'Artagnan est venu ce matin.")
 
 
 def test_units_read_before_come_from_the_cache(reading, monkeypatch):

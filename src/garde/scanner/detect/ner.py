@@ -99,6 +99,7 @@ _POSTCODE_BEFORE = re.compile(r"\b\d{5}\s+$")
 _UNIT_END = re.compile(rf"\n+|(?<=[{_LOWER}]{{2}}[.!?])\s+|(?<=[{_LOWER}]{{2}}[ \u00a0\u202f][!?])\s+")
 _CAPITALISED = re.compile(rf"[{_UPPER}][\w'’\-]*")
 _LETTER_OR_DIGIT = re.compile(r"\w")
+_ELIDED = re.compile(r"(?:[CDJLMNST]|Qu|Jusqu|Lorsqu|Puisqu)['’]")
 # Words that open sentences and are missing from the model's lemma tables (closed classes).
 _SENTENCE_OPENERS = frozenset(
     "le la les l un une des du de d au aux ce cet cette ces il elle ils elles on nous vous je j tu y en "
@@ -363,6 +364,9 @@ def _may_hold_name(unit: str) -> bool:
 
 
 def _is_common_opener(word: str) -> bool:
+    elided = _ELIDED.match(word)
+    if elided:  # "L'évolution", "C'est" open a sentence like "Le"; "D'Artagnan" is a name
+        return not word[elided.end() : elided.end() + 1].isupper()
     lower = word.lower().rstrip("'’")
     if lower in _SENTENCE_OPENERS:
         return True
