@@ -141,6 +141,44 @@ def test_it_gives_the_same_result_as_the_local_engine_on_the_synthetic_corpus(tm
     assert not (tmp_path / "dask" / ".parts").exists() and not (tmp_path / "dask" / ".work").exists()
 
 
+def test_with_ner_it_scans_small_files_in_bundles_with_the_same_result(cluster, tmp_path, monkeypatch):
+    from garde.scanner.detect import ner
+
+    if ner.installed():
+        pytest.skip(ner.installed())
+    write_corpus(tmp_path / "corpus", 20, 5)
+    dump = tmp_path / "corpus" / "dump"
+    _add_mail(dump)  # an attachment: found by a bundled file's scan, then scanned on its own
+    submitted = []
+    submit = dask_engine.DaskPool._submit
+    monkeypatch.setattr(dask_engine.DaskPool, "_submit", lambda pool, tasks: (submitted.append(len(tasks)), submit(pool, tasks)))
+    local = scan([dump], tmp_path / "local", ScanSettings(jobs=0, ner=True))
+    dask = scan([dump], tmp_path / "dask", ScanSettings(jobs=2, engine="dask", scheduler=cluster.address, ner=True))
+    assert max(submitted) > 1  # bundles went to the workers
+    assert dask.summary == local.summary
+    for name in OUTPUTS[2:]:
+        assert _rows(tmp_path / "dask", name) == _rows(tmp_path / "local", name), name
+
+
+def test_a_bundle_whose_dask_worker_died_is_submitted_again_file_by_file():
+    from distributed.scheduler import KilledWorker
+
+    class DeadFuture:
+        status = "error"
+
+        def exception(self):
+            return KilledWorker("garde-scan-bundle", "tcp://127.0.0.1:1", 3)
+
+    pool = object.__new__(dask_engine.DaskPool)  # no cluster: only what it does with a failed future
+    again = []
+    pool._submit = again.append
+    tasks = [Task(f"/dump/lettre-{n}.txt", f"lettre-{n}.txt", f"{n}" * 64, 2_000) for n in range(3)]
+    assert pool._outcomes(tasks, DeadFuture()) == []
+    assert again == [[task] for task in tasks]
+    outcome = pool._outcomes(tasks[:1], DeadFuture())  # alone, it is recorded as lost
+    assert outcome[0][0] == tasks[0] and "Dask worker died" in outcome[0][1]["error"]
+
+
 def test_it_resumes_an_interrupted_dask_scan_to_the_same_result(cluster, tmp_path):
     dump = write_dump(tmp_path / "dump")
     complete = scan([dump], tmp_path / "complete", _settings(jobs=0))

@@ -24,7 +24,15 @@ from importlib import metadata
 from pathlib import Path
 
 from garde.scanner.engine import ScanInputError
-from garde.scanner.worker import Config, Pool, Task, failed_outcome
+from garde.scanner.worker import (
+    BUNDLE_BYTES,
+    BUNDLE_FILE_BYTES,
+    BUNDLE_FILES,
+    Config,
+    Pool,
+    Task,
+    failed_outcome,
+)
 
 CONNECT_SECONDS = 10.0  # to reach a scheduler, and for it to have at least one worker
 LOCAL_ALLOWED_FAILURES = 1  # a LocalCluster retries a file whose worker died once, then gives up
@@ -128,7 +136,8 @@ class DaskExecutor:
 
 class DaskPool:
     """The `Pool` interface (free, busy, submit, collect, close) over Dask futures: at most twice
-    as many files in flight as the cluster has worker threads."""
+    as many files (or bundles of small files, with NER on: see worker.Pool) in flight as the
+    cluster has worker threads. A bundle whose Dask worker died is submitted again file by file."""
 
     def __init__(self, client, config: Config, address: str):
         self.client, self.address = client, address
@@ -136,8 +145,11 @@ class DaskPool:
         # The config (with the hyperscan database) travels once, as a task rather than scattered data:
         # if every worker holding it dies, the scheduler computes it again.
         self.config = client.submit(_same, config, key=f"garde-config-{self.token}", pure=False)
-        self.futures: dict = {}
+        self.futures: dict = {}  # future -> the files it scans
         self._slots, self._counted = 1, 0.0
+        self._bundling = config.ner
+        self._gathering: list[Task] = []
+        self._gathered_bytes = 0
 
     def slots(self) -> int:
         if time.monotonic() - self._counted > SLOTS_REFRESH_SECONDS:  # workers come and go
@@ -149,51 +161,72 @@ class DaskPool:
         return len(self.futures) < self.slots()
 
     def busy(self) -> bool:
-        return bool(self.futures)
+        return bool(self.futures or self._gathering)
 
     def submit(self, task: Task) -> None:
+        if self._bundling and 0 < task.size <= BUNDLE_FILE_BYTES:
+            self._gathering.append(task)
+            self._gathered_bytes += task.size
+            if self._gathered_bytes >= BUNDLE_BYTES or len(self._gathering) >= BUNDLE_FILES:
+                self._submit_gathered()
+            return
+        self._submit([task])
+
+    def _submit_gathered(self) -> None:
+        tasks, self._gathering, self._gathered_bytes = self._gathering, [], 0
+        self._submit(tasks)
+
+    def _submit(self, tasks: list[Task]) -> None:
+        name = tasks[0].sha256 if len(tasks) == 1 else f"bundle-{tasks[0].sha256}"
         future = self.client.submit(
-            scan_on_worker,
-            task,
-            self.config,
-            self.token,
-            key=f"garde-scan-{self.token}-{task.sha256}",
-            pure=False,
+            scan_on_worker, tasks, self.config, self.token, key=f"garde-scan-{self.token}-{name}", pure=False
         )
-        self.futures[future] = task
+        self.futures[future] = tasks
 
     def collect(self, timeout: float = 0.2) -> list[tuple[Task, dict]]:
         from distributed import wait
         from distributed.client import FuturesCancelledError
 
+        if self._gathering and self.free():
+            self._submit_gathered()  # room on the cluster and nothing more came: do not wait for more
         if not self.futures:
             return []
         with self.client.as_current(), contextlib.suppress(TimeoutError, FuturesCancelledError):
             wait(list(self.futures), timeout=timeout, return_when="FIRST_COMPLETED")
         done = []
         for future in [f for f in self.futures if f.done()]:
-            task = self.futures.pop(future)
-            done.append((task, self._outcome(task, future)))
+            tasks = self.futures.pop(future)
+            done.extend(self._outcomes(tasks, future))
         return done
 
-    def _outcome(self, task: Task, future) -> dict:
+    def _outcomes(self, tasks: list[Task], future) -> list[tuple[Task, dict]]:
         from distributed.scheduler import KilledWorker
 
         if future.status == "finished":
-            return future.result()
+            return list(zip(tasks, future.result(), strict=True))
         if future.status != "error":
             raise ScanInputError(
                 f"lost the Dask cluster at {self.address} during the scan ({future.status}): {RESUME_HINT}"
             )
         error = future.exception()
         if isinstance(error, KilledWorker):
-            return failed_outcome(
-                task.sha256,
-                "Dask worker died while scanning this file (worker memory limit or crash): file not scanned",
-            )
+            if len(tasks) > 1:
+                for task in tasks:  # each file again, alone: only the one at fault is lost
+                    self._submit([task])
+                return []
+            return [
+                (
+                    tasks[0],
+                    failed_outcome(
+                        tasks[0].sha256,
+                        "Dask worker died while scanning this file (worker memory limit or crash): file not scanned",
+                    ),
+                )
+            ]
         # Files that crash an extractor come back as outcomes: an exception here is the cluster's.
+        names = tasks[0].logical if len(tasks) == 1 else f"{tasks[0].logical} (and {len(tasks) - 1} small files with it)"
         raise ScanInputError(
-            f"the Dask cluster at {self.address} failed on {task.logical}: {type(error).__name__}: {error}; {RESUME_HINT}"
+            f"the Dask cluster at {self.address} failed on {names}: {type(error).__name__}: {error}; {RESUME_HINT}"
         )
 
     def close(self) -> None:
@@ -214,16 +247,18 @@ KEPT_SCANS = (
 )
 
 
-def scan_on_worker(task: Task, config: Config, token: str) -> dict:
-    """Scans one file in this worker thread's scan subprocess, started on its first file of the scan:
-    the time and memory limits are those of the local engine's Pool."""
+def scan_on_worker(tasks: list[Task], config: Config, token: str) -> list[dict]:
+    """Scans one file, or a bundle of small files, in this worker thread's scan subprocess, started on
+    its first file of the scan: the time and memory limits are those of the local engine's Pool (a
+    bundle that fails there is scanned again file by file)."""
     pool = _thread_pool(token, config)
     while not pool.free():
         pool.collect(timeout=1.0)  # the subprocess is starting
-    pool.submit(task)
-    while True:
-        for _, outcome in pool.collect(timeout=1.0):
-            return outcome
+    pool.submit_bundle(tasks)
+    outcomes: dict[str, dict] = {}
+    while len(outcomes) < len(tasks):
+        outcomes.update((task.sha256, outcome) for task, outcome in pool.collect(timeout=1.0))
+    return [outcomes[task.sha256] for task in tasks]
 
 
 def _thread_pool(token: str, config: Config) -> Pool:

@@ -472,6 +472,12 @@ class Pool:
             self._queue.append([task])
         self._dispatch()
 
+    def submit_bundle(self, tasks: list[Task]) -> None:
+        """Sends these files together to one worker, whatever their size (the Dask engine bundles on
+        its side)."""
+        self._queue.append(list(tasks))
+        self._dispatch()
+
     def _send_gathered(self) -> None:
         self._queue.append(self._gathering)
         self._gathering, self._gathered_bytes = [], 0
