@@ -282,7 +282,7 @@ def prime(fields) -> None:
     _state.cache = {}
     if not _state.enabled:
         return
-    texts = list(dict.fromkeys(field.value for field in fields if wanted(field)))
+    texts = _wanted_texts(fields)
     if texts and model() is not None:
         _state.cache = _read(texts)
 
@@ -292,9 +292,13 @@ def read_ahead(fields) -> None:
     scans of several small files (worker.process_bundle) then find them in the cache."""
     if not _state.enabled:
         return
-    texts = list(dict.fromkeys(field.value for field in fields if wanted(field)))
+    texts = _wanted_texts(fields)
     if texts and model() is not None:
-        _entities_of(list(dict.fromkeys(unit for text in texts for _, unit in _units(text) if _may_hold_name(unit))))
+        _entities_of(list(dict.fromkeys(unit for text in texts for _, unit in _units_to_read(text))))
+
+
+def _wanted_texts(fields) -> list[str]:
+    return list(dict.fromkeys(field.value for field in fields if wanted(field)))
 
 
 def _read(texts: list[str]) -> dict[str, list[NerSpan]]:
@@ -302,7 +306,7 @@ def _read(texts: list[str]) -> dict[str, list[NerSpan]]:
     name are skipped, units read before come from the cache, the others are read in runs that keep
     spaCy's memory bounded."""
     found: dict[str, list[NerSpan]] = {text: [] for text in texts}
-    units = [(text, offset, unit) for text in texts for offset, unit in _units(text) if _may_hold_name(unit)]
+    units = [(text, offset, unit) for text in texts for offset, unit in _units_to_read(text)]
     entities = _entities_of(list(dict.fromkeys(unit for _, _, unit in units)))
     for text, offset, unit in units:
         found[text].extend(_spans(text, entities[unit], offset))
@@ -349,6 +353,11 @@ def _units(text: str) -> list[tuple[int, str]]:
             units.extend((start + offset, piece) for offset, piece in _pieces(text[start:cut]))
         start = cut
     return units
+
+
+def _units_to_read(text: str) -> list[tuple[int, str]]:
+    """The units of `text` that may hold a name (the others are never read)."""
+    return [(offset, unit) for offset, unit in _units(text) if _may_hold_name(unit)]
 
 
 def _may_hold_name(unit: str) -> bool:
@@ -420,13 +429,7 @@ def names(text: str) -> list[NerSpan] | None:
 def characters_to_read(texts: list[str]) -> int:
     """How many characters of `texts` NER reads when none of it is cached: the sentences that may
     hold a name, in the texts it takes (for benchmarks)."""
-    return sum(
-        len(unit)
-        for text in texts
-        if wanted(Field(None, text))
-        for _, unit in _units(text)
-        if _may_hold_name(unit)
-    )
+    return sum(len(unit) for text in _wanted_texts(Field(None, text) for text in texts) for _, unit in _units_to_read(text))
 
 
 def forget_units_read() -> None:
