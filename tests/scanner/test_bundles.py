@@ -75,39 +75,43 @@ def _essentials(outcome: dict) -> tuple:
     return outcome["extractor"], outcome["records"], outcome["findings"], outcome["error"]
 
 
-def test_small_files_go_to_a_worker_together_with_the_outcomes_they_have_alone(tmp_path):
-    tasks = _letters(tmp_path / "dump")
+@pytest.fixture
+def pool_with_letters(tmp_path):
+    """A pool of one worker that bundles, started, and ten small letters for it."""
     pool = Pool(1, _config(tmp_path / "pooled"), bundle_small_files=True)
     try:
         _started(pool)
-        for task in tasks:
-            assert pool.free()  # gathered, not sent: the caller may go on submitting
-            pool.submit(task)
-        outcomes = _all_outcomes(pool, len(tasks))
-        assert pool.bundles_sent == 1
+        yield pool, _letters(tmp_path / "dump")
     finally:
         pool.close()
-    alone = _alone(tasks, tmp_path / "alone")
-    assert {name: _essentials(o) for name, o in outcomes.items()} == {name: _essentials(o) for name, o in alone.items()}
+
+
+def _as_alone(outcomes: dict[str, dict], tasks: list[Task], folder: Path) -> bool:
+    alone = _alone(tasks, folder)
+    return {name: _essentials(o) for name, o in outcomes.items()} == {name: _essentials(o) for name, o in alone.items()}
+
+
+def test_small_files_go_to_a_worker_together_with_the_outcomes_they_have_alone(pool_with_letters, tmp_path):
+    pool, tasks = pool_with_letters
+    for task in tasks:
+        assert pool.free()  # gathered, not sent: the caller may go on submitting
+        pool.submit(task)
+    outcomes = _all_outcomes(pool, len(tasks))
+    assert pool.bundles_sent == 1
+    assert _as_alone(outcomes, tasks, tmp_path / "alone")
     assert all(outcome["findings"] >= 3 for outcome in outcomes.values())
 
 
-def test_a_bundle_whose_worker_dies_is_scanned_again_file_by_file(tmp_path):
-    tasks = _letters(tmp_path / "dump")
-    pool = Pool(1, _config(tmp_path / "pooled"), bundle_small_files=True)
-    try:
-        _started(pool)
-        for task in tasks:
-            pool.submit(task)
-        pool.collect(timeout=0)  # nothing more to submit: the bundle leaves
-        assert pool.bundles_sent == 1 and len(pool._slots[0].tasks) == len(tasks)
-        pool._slots[0].process.kill()  # as the kernel would for memory, or a crash in a library
-        outcomes = _all_outcomes(pool, len(tasks))
-        assert pool.bundles_sent == 1  # the files went again one at a time
-    finally:
-        pool.close()
-    alone = _alone(tasks, tmp_path / "alone")
-    assert {name: _essentials(o) for name, o in outcomes.items()} == {name: _essentials(o) for name, o in alone.items()}
+def test_a_bundle_whose_worker_dies_is_scanned_again_file_by_file(pool_with_letters, tmp_path):
+    pool, tasks = pool_with_letters
+    for task in tasks:
+        pool.submit(task)
+    pool.collect(timeout=0)  # nothing more to submit: the bundle leaves
+    assert pool.bundles_sent == 1 and len(pool._slots[0].tasks) == len(tasks)
+    pool._slots[0].process.kill()  # as the kernel would for memory, or a crash in a library
+    outcomes = _all_outcomes(pool, len(tasks))
+    assert pool.bundles_sent == 1  # the files went again one at a time
+    assert _as_alone(outcomes, tasks, tmp_path / "alone")
 
 
 def test_a_scan_with_bundles_equals_a_scan_one_file_at_a_time(tmp_path):
