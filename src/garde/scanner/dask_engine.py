@@ -25,9 +25,7 @@ from pathlib import Path
 
 from garde.scanner.engine import ScanInputError
 from garde.scanner.worker import (
-    BUNDLE_BYTES,
-    BUNDLE_FILE_BYTES,
-    BUNDLE_FILES,
+    Bundler,
     Config,
     Pool,
     Task,
@@ -147,9 +145,7 @@ class DaskPool:
         self.config = client.submit(_same, config, key=f"garde-config-{self.token}", pure=False)
         self.futures: dict = {}  # future -> the files it scans
         self._slots, self._counted = 1, 0.0
-        self._bundling = config.ner
-        self._gathering: list[Task] = []
-        self._gathered_bytes = 0
+        self._bundler = Bundler(config.ner)
 
     def slots(self) -> int:
         if time.monotonic() - self._counted > SLOTS_REFRESH_SECONDS:  # workers come and go
@@ -161,20 +157,13 @@ class DaskPool:
         return len(self.futures) < self.slots()
 
     def busy(self) -> bool:
-        return bool(self.futures or self._gathering)
+        return bool(self.futures or self._bundler.tasks)
 
     def submit(self, task: Task) -> None:
-        if self._bundling and 0 < task.size <= BUNDLE_FILE_BYTES:
-            self._gathering.append(task)
-            self._gathered_bytes += task.size
-            if self._gathered_bytes >= BUNDLE_BYTES or len(self._gathering) >= BUNDLE_FILES:
-                self._submit_gathered()
-            return
-        self._submit([task])
-
-    def _submit_gathered(self) -> None:
-        tasks, self._gathering, self._gathered_bytes = self._gathering, [], 0
-        self._submit(tasks)
+        if not self._bundler.takes(task):
+            self._submit([task])
+        elif (bundle := self._bundler.add(task)) is not None:
+            self._submit(bundle)
 
     def _submit(self, tasks: list[Task]) -> None:
         name = tasks[0].sha256 if len(tasks) == 1 else f"bundle-{tasks[0].sha256}"
@@ -187,8 +176,8 @@ class DaskPool:
         from distributed import wait
         from distributed.client import FuturesCancelledError
 
-        if self._gathering and self.free():
-            self._submit_gathered()  # room on the cluster and nothing more came: do not wait for more
+        if self._bundler.tasks and self.free():
+            self._submit(self._bundler.take())  # room on the cluster and nothing more came: do not wait for more
         if not self.futures:
             return []
         with self.client.as_current(), contextlib.suppress(TimeoutError, FuturesCancelledError):

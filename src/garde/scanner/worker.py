@@ -413,6 +413,28 @@ def _process_context(ner_on: bool):
     return context
 
 
+class Bundler:
+    """Gathers small files into bundles (see BUNDLE_BYTES): `add` hands back a bundle once full,
+    `take` what is gathered so far."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.tasks: list[Task] = []
+        self._bytes = 0
+
+    def takes(self, task: Task) -> bool:
+        return self.enabled and 0 < task.size <= BUNDLE_FILE_BYTES
+
+    def add(self, task: Task) -> list[Task] | None:
+        self.tasks.append(task)
+        self._bytes += task.size
+        return self.take() if self._bytes >= BUNDLE_BYTES or len(self.tasks) >= BUNDLE_FILES else None
+
+    def take(self) -> list[Task]:
+        tasks, self.tasks, self._bytes = self.tasks, [], 0
+        return tasks
+
+
 class _Slot:
     def __init__(self, context, config: Config):
         self.connection, child = context.Pipe()
@@ -445,9 +467,7 @@ class Pool:
         if jobs > 0:
             _hold_fork_server()
         self._slots = [_Slot(self._context, config) for _ in range(jobs)] if jobs > 0 else []
-        self._bundling = bundle_small_files and config.ner and jobs > 0
-        self._gathering: list[Task] = []
-        self._gathered_bytes = 0
+        self._bundler = Bundler(bundle_small_files and config.ner and jobs > 0)
         self._queue: deque[list[Task]] = deque()  # bundles and files waiting for an idle worker
         self.bundles_sent = 0
 
@@ -457,17 +477,15 @@ class Pool:
         return not self._queue and any(slot.idle() for slot in self._slots)
 
     def busy(self) -> bool:
-        return bool(self._queue or self._gathering) or any(not slot.idle() for slot in self._slots)
+        return bool(self._queue or self._bundler.tasks) or any(not slot.idle() for slot in self._slots)
 
     def submit(self, task: Task) -> None:
         if not self._slots:
             self._done.append((task, scan_task(task, self.config)))
             return
-        if self._bundling and 0 < task.size <= BUNDLE_FILE_BYTES:
-            self._gathering.append(task)
-            self._gathered_bytes += task.size
-            if self._gathered_bytes >= BUNDLE_BYTES or len(self._gathering) >= BUNDLE_FILES:
-                self._send_gathered()
+        if self._bundler.takes(task):
+            if (bundle := self._bundler.add(task)) is not None:
+                self._queue.append(bundle)
         else:
             self._queue.append([task])
         self._dispatch()
@@ -477,10 +495,6 @@ class Pool:
         its side)."""
         self._queue.append(list(tasks))
         self._dispatch()
-
-    def _send_gathered(self) -> None:
-        self._queue.append(self._gathering)
-        self._gathering, self._gathered_bytes = [], 0
 
     def _dispatch(self) -> None:
         for slot in self._slots:
@@ -495,8 +509,8 @@ class Pool:
 
     def collect(self, timeout: float = 0.2) -> list[tuple[Task, dict]]:
         done, self._done = self._done, []
-        if self._gathering and self.free():
-            self._send_gathered()  # a worker is idle and nothing more came: do not wait for more
+        if self._bundler.tasks and self.free():
+            self._queue.append(self._bundler.take())  # a worker is idle and nothing more came: do not wait for more
         self._dispatch()
         waiting = [slot for slot in self._slots if not slot.idle()]
         if not waiting:
