@@ -2,13 +2,16 @@
 linkage with Splink, persons and records outputs) on millions of records, without scanning
 gigabytes for each try.
 
-    .venv/bin/python bench/report_memory.py [--mb 300] [--times 10] [--seed 7] [--work DIR]
+    .venv/bin/python bench/report_memory.py [--mb 300] [--times 10] [--seed 7] [--same-births] [--work DIR]
 
 The script scans a synthetic dump of --mb MB once (the mix of bench/scan_bench.py, rules only),
 keeps the records its report stored (with their link fields) and the paths it walked, then makes
 --times copies of them, each copy's keys, record ids and contents suffixed with its number: the
 copies never link to each other, so the person count grows with them as it would with a larger
-dump of the same mix. In a child process it then fills a record store from them and runs each
+dump of the same mix. With --same-births the copies keep the birth-date fields: each copy is other
+people born on the same days, so the birth-date blocks of the linkage fill as in a dump --times
+larger (the pairs they hold grow with the square of the copies), where copies apart only add
+blocks. In a child process it then fills a record store from them and runs each
 stage as write_report does, printing per stage the seconds, the process's peak RSS, and the
 linkage's method (splink, or deterministic with Splink's error).
 """
@@ -49,7 +52,7 @@ def export_records(work: Path, megabytes: float, seed: int) -> None:
         report.link_store = linking
 
 
-def replicate(work: Path, times: int) -> tuple[int, int]:
+def replicate(work: Path, times: int, same_births: bool) -> tuple[int, int]:
     """records-xN.parquet and paths-xN.parquet: N copies that do not link to each other."""
     import duckdb
 
@@ -62,7 +65,7 @@ def replicate(work: Path, times: int) -> tuple[int, int]:
     for name, kind in kinds:
         if name in ("idx", "pidx"):
             columns.append(f"{name} + copy * {records if name == 'idx' else persons} AS {name}")
-        elif name in ("identifies", "categories", "detectors", "locator"):
+        elif name in ("identifies", "categories", "detectors", "locator") or (same_births and name.startswith("birth")):
             columns.append(name)
         elif kind == "VARCHAR[]":
             columns.append(f"CASE WHEN copy = 0 THEN {name} ELSE list_transform({name}, lambda v: v || {suffix}) END AS {name}")
@@ -82,15 +85,25 @@ def replicate(work: Path, times: int) -> tuple[int, int]:
 
 def run_stages(work: Path, times: int) -> None:
     """In this process (a child): each stage of the report on the copies, with its figures."""
-    from garde.scanner.link import link_store, linkage_warning
+    from garde.scanner.link import LOWER_THRESHOLD, link_store, linkage_warning
     from garde.scanner.recordstore import RecordStore
     from garde.scanner.report_persons import assign_persons, records_with_persons, write_persons
 
-    process, peak = psutil.Process(), [0]
+    process, peak, duckdb_peak, stores = psutil.Process(), [0], [0], []
 
     def sample():
+        """The process's RSS, and what DuckDB says it holds (its buffer pool and its other allocations)."""
+        cursor = None
         while True:
             peak[0] = max(peak[0], process.memory_info().rss)
+            if stores and cursor is None:
+                cursor = stores[0].connection.cursor()
+            if cursor is not None:
+                try:
+                    held = cursor.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()[0]
+                except Exception:  # noqa: BLE001 - the store was closed: the stages are over
+                    return
+                duckdb_peak[0] = max(duckdb_peak[0], held or 0)
             time.sleep(0.05)
 
     threading.Thread(target=sample, daemon=True).start()
@@ -98,11 +111,15 @@ def run_stages(work: Path, times: int) -> None:
 
     def stage(name: str, detail: str = "") -> None:
         now = time.perf_counter()
-        print(f"{name:<34} {now - clock[0]:8.1f} s  peak RSS {peak[0] >> 20:5d} MB  {detail}", flush=True)
-        clock[0], peak[0] = now, 0
+        print(
+            f"{name:<34} {now - clock[0]:8.1f} s  peak RSS {peak[0] >> 20:5d} MB (DuckDB {duckdb_peak[0] >> 20:4d} MB)  {detail}",
+            flush=True,
+        )
+        clock[0], peak[0], duckdb_peak[0] = now, 0, 0
 
     with tempfile.TemporaryDirectory(dir=work) as scratch:
         store = RecordStore(Path(scratch) / "records.duckdb")
+        stores.append(store)
         # Filled by DuckDB from the file (a scan adds its records a batch at a time from its parts,
         # which bench/scan_memory.py measures): pyarrow's reader of one large file held hundreds of MB.
         store.run(f"INSERT INTO records SELECT * FROM '{work}/records-x{times}.parquet'")
@@ -113,12 +130,16 @@ def run_stages(work: Path, times: int) -> None:
         result = link_store(store)
         info = result.info
         method = info["method"] + (
-            f", {info.get('blocked_pairs', 0):,} blocked pairs in {info.get('predict_chunks')} chunks" if info["method"] == "splink" else ""
+            f", {info.get('blocked_pairs', 0):,} blocked pairs in {info.get('predict_chunks')} chunks, "
+            f"{info.get('pairs_scored_above_threshold', 0):,} at {LOWER_THRESHOLD} or more, Splink {info.get('seconds')} s"
+            if info["method"] == "splink"
+            else ""
         )
         stage("link (deterministic + Splink)", f"{method}; persons {result.lower_count:,} / {result.best_count:,} / {result.upper:,}")
         if linkage_warning(info):
             print(f"    {linkage_warning(info)}")
         assign_persons(store, result)
+        del result  # as report._link_persons: the linkage's arrays are not kept for the outputs
         stage("person_of")
         rows = sum(batch.num_rows for batch in records_with_persons(store, "record_id, sha256, locator, categories, detectors"))
         stage("records with their persons", f"{rows:,} rows")
@@ -132,6 +153,7 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=300)
     parser.add_argument("--times", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--same-births", action="store_true", help="copies keep the birth-date fields (see above)")
     parser.add_argument("--work", type=Path, help="folder kept between runs (default: a temporary folder)")
     parser.add_argument("--stages", action="store_true", help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
@@ -144,7 +166,7 @@ def main() -> None:
         started = time.perf_counter()
         export_records(work, args.mb, args.seed)
         print(f"scanned {args.mb:g} MB in {time.perf_counter() - started:.0f} s", flush=True)
-    records, persons = replicate(work, args.times)
+    records, persons = replicate(work, args.times, args.same_births)
     print(f"{args.times} copies: {records:,} records, {persons:,} person records", flush=True)
     subprocess.run([sys.executable, __file__, "--stages", "--work", str(work), "--times", str(args.times)], check=True)
 

@@ -1,6 +1,7 @@
 """Linkage: deterministic keys first, then Splink on keyed-hash features (never clear values)."""
 
 import json
+import math
 import re
 
 import pyarrow.parquet as pq
@@ -354,6 +355,24 @@ def test_it_scores_the_blocked_pairs_in_chunks_as_splink_predicts_them_at_once(c
         assert pq.read_table(tmp_path / "chunked" / name).to_pylist() == pq.read_table(scans[0] / name).to_pylist(), name
 
 
+def test_pairs_sharing_only_a_birth_date_are_not_scored_when_they_cannot_reach_the_threshold(corpus, scans, monkeypatch, tmp_path):
+    out, _ = corpus
+    alone = json.loads((scans[0] / "manifest.json").read_text())["linkage"]["birth_date_alone"]
+    assert alone["blocked"] is True  # a small scan: such a pair can reach 0.2, so it is scored
+    # A threshold one bit above what such a pair can score (as in a scan of millions of records).
+    bits = alone["match_weight"] + 1
+    monkeypatch.setattr(link_module, "LOWER_THRESHOLD", 2**bits / (1 + 2**bits))
+    scan([out / "dump"], tmp_path / "filtered", ScanSettings(jobs=0))
+    monkeypatch.setattr(linkage, "_birth_alone_bits", lambda prior, parameters: math.inf)  # always blocked
+    scan([out / "dump"], tmp_path / "all", ScanSettings(jobs=0))
+    filtered, every = (json.loads((tmp_path / name / "manifest.json").read_text())["linkage"] for name in ("filtered", "all"))
+    assert filtered["birth_date_alone"]["blocked"] is False and every["birth_date_alone"]["blocked"] is True
+    assert filtered["blocked_pairs"] < every["blocked_pairs"]
+    assert filtered["pairs_scored_above_threshold"] == every["pairs_scored_above_threshold"] > 0
+    for name in ("persons.parquet", "records.parquet"):
+        assert pq.read_table(tmp_path / "filtered" / name).to_pylist() == pq.read_table(tmp_path / "all" / name).to_pylist(), name
+
+
 def test_a_run_of_pairs_duckdb_has_no_memory_for_is_split_and_scored_in_halves(corpus, scans, monkeypatch, tmp_path):
     import duckdb
 
@@ -393,3 +412,40 @@ def test_a_run_that_still_has_no_memory_after_its_splits_leaves_the_deterministi
     result = scan([out / "dump"], tmp_path / "out", ScanSettings(jobs=0))
     assert result.manifest["linkage"]["method"] == "deterministic"
     assert "Out of Memory" in result.manifest["linkage"]["splink_error"]
+
+
+def test_the_mask_test_of_a_birth_date_block_keeps_every_pair_the_lists_would_keep():
+    import random
+
+    import duckdb
+
+    generator = random.Random(5)
+    grams = [f"{generator.getrandbits(64):016x}" for _ in range(400)]  # bigram hashes, some common to many names
+    rows = []
+    for pair in range(5_000):
+        left = set(generator.sample(grams, generator.randint(4, 16)))
+        kept = generator.sample(sorted(left), generator.randint(0, len(left)))  # the right name shares some bigrams
+        right = set(kept) | set(generator.sample(grams, generator.randint(0, 12)))
+        contacts = [f"e{generator.getrandbits(64):016x}" for _ in range(2)]
+        for side, names, contact in (("l", left, contacts[:1]), ("r", right, contacts[pair % 2 :][:1])):
+            rows.append((pair, side, sorted(names), contact))
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE named (pair INTEGER, side VARCHAR, name_grams VARCHAR[], contact_keys VARCHAR[])")
+    connection.executemany("INSERT INTO named VALUES (?, ?, ?, ?)", rows)
+    record = (
+        "SELECT pair, name_grams, contact_keys, len(name_grams)::INTEGER AS name_grams_n, "
+        f"{linkage._mask('name_grams')} AS name_mask, {linkage._mask('contact_keys')} AS contact_mask, "
+        f"(len(name_grams) - bit_count({linkage._mask('name_grams')}))::INTEGER AS name_collisions, side, NULL AS postcode FROM named"
+    )
+    lists = (
+        "len(list_intersect(l.name_grams, r.name_grams)) * 1.5 >= 0.5 * (l.name_grams_n + r.name_grams_n) "
+        "OR len(list_intersect(l.contact_keys, r.contact_keys)) >= 1"
+    )
+    counts = connection.execute(
+        f"WITH records AS ({record}) SELECT count(*) FILTER (WHERE {lists}), "
+        f"count(*) FILTER (WHERE ({lists}) AND NOT {linkage.WORTH_SCORING}), count(*) FILTER (WHERE {linkage.WORTH_SCORING}) "
+        "FROM records l JOIN records r ON l.pair = r.pair AND l.side = 'l' AND r.side = 'r'"
+    ).fetchone()
+    kept_by_lists, dropped_by_masks, kept_by_masks = counts
+    assert kept_by_lists > 1_000 and dropped_by_masks == 0, counts
+    assert kept_by_masks < 4_500, counts  # not every pair: the masks do drop pairs

@@ -18,6 +18,8 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from garde.scanner.linkage import compatible, evidence_of_groups, score_pairs
 from garde.scanner.recordstore import RecordStore
 
@@ -26,6 +28,7 @@ LOWER_THRESHOLD = 0.2
 # Why a record was merged, one bit each (LinkResult.linked_on names them).
 REASONS = ("nir_or_ipp", "name_birth_date", "probabilistic")
 _BIT = {reason: 1 << index for index, reason in enumerate(REASONS)}
+_PAIRS_AT_ONCE = 50_000  # pairs turned into Python numbers at a time
 
 
 class UnionFind:
@@ -49,8 +52,13 @@ class UnionFind:
             # The smaller index wins so the result does not depend on the order of unions.
             self.parent[max(root_a, root_b)] = min(root_a, root_b)
 
-    def roots(self) -> array:
-        return array("q", (self.find(i) for i in range(len(self.parent))))
+    def flatten(self) -> array:
+        """Points every record straight at its root, in place, and returns `parent`, now the root
+        of each record: no second array of the scan's size (8 bytes a record each)."""
+        parent = self.parent
+        for index in range(len(parent)):
+            parent[index] = parent[parent[index]]  # a parent's index is smaller: already at its root
+        return parent
 
 
 class _Reasons(Sequence):
@@ -126,7 +134,7 @@ def link_store(store: RecordStore, probabilistic: bool = True) -> LinkResult:
     best = UnionFind(size)
     _merge_on(best, _key_edges(store, "strong_keys"), _BIT["nir_or_ipp"], reasons)
     _merge_on(best, _key_edges(store, "name_birth_key", is_list=False), _BIT["name_birth_date"], reasons)
-    deterministic = best.roots()
+    best.flatten()
     info: dict = {
         "method": "deterministic",
         "best_threshold": BEST_THRESHOLD,
@@ -135,22 +143,22 @@ def link_store(store: RecordStore, probabilistic: bool = True) -> LinkResult:
     scored = False
     if probabilistic and size > 1:
         try:
-            info.update(score_pairs(store, size, _pairs_within(deterministic), LOWER_THRESHOLD))
+            info.update(score_pairs(store, size, _pairs_within(best.parent), LOWER_THRESHOLD))
             scored = True
         except Exception as error:  # noqa: BLE001 - the deterministic result still stands
             info["splink_error"] = _cause(error)
     probability = array("d", [math.nan]) * size
     if scored:
-        merged, vetoed = _merge_best(store, best, deterministic, reasons, probability)
+        merged, vetoed = _merge_best(store, best, reasons, probability)
         info.update({"merges": merged, "vetoed": vetoed})
-    best_roots = best.roots()
-    lower = UnionFind(parent=array("q", best_roots))
+    best_roots = best.flatten()
+    lower = UnionFind(parent=array("q", best_roots))  # the best estimate's groups, merged further
     if scored:
         for batch in store.batches(f"SELECT a, b FROM pairs WHERE p >= {LOWER_THRESHOLD}"):
             for a, b in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
                 lower.union(a, b)
     _merge_on(lower, _key_edges(store, "weak_keys"), 0, None)
-    lower_roots = lower.roots()
+    lower_roots = lower.flatten()
     return LinkResult(best_roots, lower_roots, size, _clusters(best_roots), _clusters(lower_roots), reasons, probability, info)
 
 
@@ -186,32 +194,45 @@ def _clusters(roots: array) -> int:
     return sum(1 for index, root in enumerate(roots) if index == root)
 
 
-def _merge_best(store: RecordStore, best: UnionFind, deterministic: array, reasons: bytearray, probability: array):
+def _merge_best(store: RecordStore, best: UnionFind, reasons: bytearray, probability: array):
     """Merges the pairs scored at BEST_THRESHOLD or more, strongest first, unless the two groups
-    cannot be one person (two NIRs, incompatible birth dates): (merges, vetoed)."""
-    strong = []
-    for batch in store.batches(f"SELECT p, a, b FROM pairs WHERE p >= {BEST_THRESHOLD} ORDER BY p DESC, a, b"):
-        strong += zip(*(batch.column(i).to_pylist() for i in range(3)), strict=True)
-    if not strong:
+    cannot be one person (two NIRs, incompatible birth dates): (merges, vetoed). `best` comes
+    flattened (each record's parent is its root) from the deterministic stage. The pairs are held
+    in numpy arrays (24 bytes a pair; as Python tuples, 150)."""
+    p, a, b = _strong_pairs(store)
+    if not len(p):
         return 0, 0
-    groups = evidence_of_groups(store, deterministic, {deterministic[i] for _, a, b in strong for i in (a, b)})
+    roots = np.frombuffer(best.parent, dtype=np.int64)  # read before the first union below changes it
+    groups = evidence_of_groups(store, roots, np.unique(roots[np.concatenate([a, b])]))
     merged = vetoed = 0
-    for value, a, b in strong:
-        root_a, root_b = best.find(a), best.find(b)
-        if root_a == root_b:
-            continue
-        if not compatible(groups[root_a], groups[root_b]):
-            vetoed += 1
-            continue
-        best.union(root_a, root_b)
-        kept, gone = (root_a, root_b) if best.find(root_a) == root_a else (root_b, root_a)
-        for name, values in groups.pop(gone).items():
-            groups[kept][name] |= values
-        merged += 1
-        for index in (a, b):
-            reasons[index] |= _BIT["probabilistic"]
-            probability[index] = value if math.isnan(probability[index]) else min(probability[index], value)
+    for start in range(0, len(p), _PAIRS_AT_ONCE):
+        window = slice(start, start + _PAIRS_AT_ONCE)
+        for value, first, second in zip(p[window].tolist(), a[window].tolist(), b[window].tolist(), strict=True):
+            root_a, root_b = best.find(first), best.find(second)
+            if root_a == root_b:
+                continue
+            if not compatible(groups[root_a], groups[root_b]):
+                vetoed += 1
+                continue
+            best.union(root_a, root_b)
+            kept, gone = (root_a, root_b) if best.find(root_a) == root_a else (root_b, root_a)
+            for name, values in groups.pop(gone).items():
+                groups[kept][name] |= values
+            merged += 1
+            for index in (first, second):
+                reasons[index] |= _BIT["probabilistic"]
+                probability[index] = value if math.isnan(probability[index]) else min(probability[index], value)
     return merged, vetoed
+
+
+def _strong_pairs(store: RecordStore) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(p, a, b) of the pairs scored at BEST_THRESHOLD or more, strongest first."""
+    columns: list[list[np.ndarray]] = [[], [], []]
+    for batch in store.batches(f"SELECT p, a, b FROM pairs WHERE p >= {BEST_THRESHOLD} ORDER BY p DESC, a, b"):
+        for column, values in zip(columns, batch.columns, strict=True):
+            column.append(values.to_numpy())
+    kinds = (np.float64, np.int64, np.int64)
+    return tuple(np.concatenate(column) if column else np.zeros(0, kind) for column, kind in zip(columns, kinds, strict=True))
 
 
 def person_id(record_ids: list[str]) -> str:

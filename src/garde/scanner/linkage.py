@@ -104,6 +104,26 @@ BLOCKING_RULES = (
     "l.name_phonetic_block = r.name_phonetic_block",
     "l.birth_block = r.birth_swap_block",
 )
+BIRTH_RULES = (1, 3)  # the rules on a birth date alone
+# A birth date alone blocks too many pairs in a large scan (8 million records: about 240 a date, a
+# billion pairs), nearly all of different people with nothing else in common. When such a pair
+# cannot reach the threshold (its prior, a same birth date and names that differ: `_birth_alone_bits`),
+# the pairs of a birth-date block are scored only if something else may be weighed: a name missing
+# on either side, the same postcode, names that may be as close as the lowest name level (bigram
+# Jaccard >= 0.5: a typo, swapped names) or a contact that may be shared. The last two are tested on
+# bit masks of the record's bigrams and contacts (MASK_BITS, one bit per hash), not on the lists:
+# the join of a billion pairs then reads no list. A mask test never drops a pair the lists would keep
+# (it may keep a few more, which are scored and fall below the threshold): with `collisions` the
+# bigrams of a record that share a bit with another of its bigrams, two names share at most
+# bit_count(mask_l & mask_r) + least(collisions_l, collisions_r) bigrams. So the pairs at the
+# threshold are the same.
+MASK_BITS = 127  # a HUGEINT's bits, less the sign
+WORTH_SCORING = (
+    "(l.name_grams_n = 0 OR r.name_grams_n = 0 OR l.postcode = r.postcode "
+    "OR (bit_count(l.name_mask & r.name_mask) + least(l.name_collisions, r.name_collisions)) * 1.5 "
+    ">= 0.5 * (l.name_grams_n + r.name_grams_n) "
+    "OR bit_count(l.contact_mask & r.contact_mask) >= 1)"
+)
 BLOCKING_COLUMNS = ("name_key", "birth", "name_phonetic")
 COLUMNS = (
     "name_key",
@@ -117,7 +137,8 @@ COLUMNS = (
 )
 
 
-def _settings(prior: float, parameters: dict | None = None) -> dict:
+def _settings(prior: float, parameters: dict | None = None, birth_alone: bool = True) -> dict:
+    """Splink's settings; `birth_alone` False: the birth-date rules keep only the pairs WORTH_SCORING."""
     comparisons = []
     for name, levels in COMPARISONS.items():
         rows = []
@@ -136,7 +157,10 @@ def _settings(prior: float, parameters: dict | None = None) -> dict:
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
         "probability_two_random_records_match": prior,
-        "blocking_rules_to_generate_predictions": [{"blocking_rule": rule} for rule in BLOCKING_RULES],
+        "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": rule if birth_alone or index not in BIRTH_RULES else f"{rule} AND {WORTH_SCORING}"}
+            for index, rule in enumerate(BLOCKING_RULES)
+        ],
         "comparisons": comparisons,
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": False,
@@ -156,17 +180,29 @@ def _input_table(store) -> tuple[str, dict]:
         if values:
             crowded[column] = {"values": values, "records": int(records)}
     columns = ", ".join(f"p.{column}" for column in COLUMNS)
+    masks = (
+        f"{_mask('p.name_grams')} AS name_mask, {_mask('p.contact_keys')} AS contact_mask, "
+        f"(coalesce(len(p.name_grams), 0) - coalesce(bit_count({_mask('p.name_grams')}), 0))::INTEGER AS name_collisions"
+    )
     blocks = ", ".join(
         f"CASE WHEN c_{column}.value IS NULL THEN p.{column} END AS {column}_block" for column in BLOCKING_COLUMNS
     )
     joins = " ".join(f"LEFT JOIN crowded_{column} c_{column} ON c_{column}.value = p.{column}" for column in BLOCKING_COLUMNS)
     store.run(
         f"CREATE OR REPLACE TABLE link_input AS SELECT p.pidx AS unique_id, {columns}, "
-        f"coalesce(len(p.name_grams), 0)::INTEGER AS name_grams_n, {blocks}, "
+        f"coalesce(len(p.name_grams), 0)::INTEGER AS name_grams_n, {masks}, {blocks}, "
         "CASE WHEN c_swap.value IS NULL THEN p.birth_swap END AS birth_swap_block "
         f"FROM persons p {joins} LEFT JOIN crowded_birth c_swap ON c_swap.value = p.birth_swap ORDER BY p.pidx"
     )
     return "link_input", crowded
+
+
+def _mask(column: str) -> str:
+    """SQL: a bit mask of the hashes of a list column (one bit per hash, MASK_BITS), NULL for none."""
+    return (
+        f"CASE WHEN len({column}) > 0 THEN list_reduce(list_transform({column}, "
+        f"lambda v: 1::HUGEINT << (hash(v) % {MASK_BITS})::INTEGER), lambda a, b: a | b) END"
+    )
 
 
 def _trained(model: dict) -> dict:
@@ -285,12 +321,26 @@ def score_pairs(store, size: int, deterministic_pairs: int, threshold: float) ->
         for name, values in parameters.items()
         for levels in [COMPARISONS[name]]
     }
+    birth_alone_bits = _birth_alone_bits(prior, parameters)
+    birth_alone = birth_alone_bits >= math.log2(threshold / (1 - threshold))
+    info["birth_date_alone"] = {"match_weight": round(birth_alone_bits, 2), "blocked": birth_alone}
     connection.execute("SET threads TO 2")  # scoring does not depend on the order of work
-    linker = Linker(data, _settings(prior, parameters), log_level=None)
+    linker = Linker(data, _settings(prior, parameters, birth_alone), log_level=None)
     info.update(_score_blocked_pairs(store, api, linker, threshold))
     info["pairs_scored_above_threshold"] = store.fetch("SELECT count(*) FROM pairs")[0][0]
     info["seconds"] = round(time.monotonic() - started, 2)
     return info
+
+
+def _birth_alone_bits(prior: float, parameters: dict) -> float:
+    """The highest match weight of a pair that shares a birth date (or its swap) and nothing else:
+    its names differ (lowest level), postcodes and contacts are missing (no weight either way)."""
+    def bits(name: str, index: int) -> float:
+        m, u = parameters[name][index]
+        return math.log2(m / u)
+
+    name_differs = len(COMPARISONS["name"]) - 1
+    return math.log2(prior / (1 - prior)) + max(bits("birth", 1), bits("birth", 2)) + bits("name", name_differs)
 
 
 def _score_blocked_pairs(store, api, linker, threshold: float) -> dict:
@@ -360,13 +410,15 @@ def compatible(a: dict, b: dict) -> bool:
     return True
 
 
-def evidence_of_groups(store, roots, wanted: set[int]) -> dict[int, dict]:
-    """What `compatible` compares, for each group of records (by root in `roots`) in `wanted`:
-    their NIRs, birth dates, swapped birth dates and birth-date components."""
+def evidence_of_groups(store, roots, wanted) -> dict[int, dict]:
+    """What `compatible` compares, for each group of records (by root in `roots`, a numpy array by
+    pidx) whose root is in `wanted` (a sorted numpy array): their NIRs, birth dates, swapped birth
+    dates and birth-date components."""
+    import numpy as np
     import pyarrow as pa
 
-    members = [(index, root) for index, root in enumerate(roots) if root in wanted]
-    table = pa.table({"pidx": [m[0] for m in members], "root": [m[1] for m in members]})
+    members = np.flatnonzero(np.isin(roots, wanted, assume_unique=False))
+    table = pa.table({"pidx": members, "root": roots[members]})
     rows = store.fetch(
         "SELECT root, flatten(list(nir_keys) FILTER (WHERE nir_keys IS NOT NULL)), list(birth) FILTER (WHERE birth IS NOT NULL), "
         "list(birth_swap) FILTER (WHERE birth_swap IS NOT NULL), "

@@ -95,10 +95,8 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
             store.add_batch(batch, sha256)
         if part.outcome.get("findings"):
             ledger.set_findings(sha256, part.outcome["findings"])  # read again below, a batch at a time
-    result = link_store(store)
-    assign_persons(store, result)
-    run = {**run, "linkage": result.info}
-    counts = {"lower": result.lower_count, "best": result.best_count, "upper": result.upper}
+    linkage, counts = _link_persons(store)
+    run = {**run, "linkage": linkage}
 
     category_findings, category_distinct, detector_findings = Counter(), Counter(), Counter()
     person_of = _PersonOf(store)
@@ -177,6 +175,15 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
     (out / "report.html").write_text(render(summary, run, list(ledger.issues(MAX_ERRORS)), all_issues), encoding="utf-8")
     manifest = _manifest(out, run, ledger, summary)
     return summary, manifest
+
+
+def _link_persons(store: RecordStore) -> tuple[dict, dict]:
+    """Links the records into persons (table `person_of`): what the linkage did, for the manifest,
+    and the person counts. Its arrays (25 bytes a person record) are freed on return, before the
+    outputs are written."""
+    result = link_store(store)
+    assign_persons(store, result)
+    return result.info, {"lower": result.lower_count, "best": result.best_count, "upper": result.upper}
 
 
 def _write_records(path: Path, store: RecordStore, ledger: Ledger) -> None:

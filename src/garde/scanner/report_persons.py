@@ -23,6 +23,7 @@ from garde.scanner.parquet_writer import RowGroupWriter
 from garde.scanner.recordstore import NAMES_SEPARATOR, RECORD_COLUMNS, RecordStore, columns_sql
 
 MAX_LOCATIONS = 50
+_RUN = 1 << 20  # records whose root is replaced by their group's key at a time
 _REASON_BITS = [(reason, 1 << index) for index, reason in enumerate(REASONS)]
 # The first 15 hex digits of the SHA-256 of a group's smallest record id, as a number (60 bits):
 # a group's id is "p" and these digits, whatever the order its records were linked in.
@@ -61,7 +62,9 @@ _PERSON_OF = pa.schema(
 def assign_persons(store: RecordStore, result) -> None:
     """Table `person_of`, in pidx order: each person record with its person (best estimate) and
     its lower-bound group, both named by the smallest record id of their group, the reasons it was
-    linked on and the lowest probability of its links (NULL: none)."""
+    linked on and the lowest probability of its links (NULL: none). Consumes `result`: its `best`
+    and `lower` arrays are overwritten with each record's group key (one array of the scan's size
+    more, not two)."""
     size = result.upper
     best = _int64(result.best, size)
     lower = _int64(result.lower, size)
@@ -75,8 +78,8 @@ def assign_persons(store: RecordStore, result) -> None:
                 )
             },
         )
-    best_keys = _group_keys(store, "best", size)
-    lower_keys = _group_keys(store, "lower", size)
+    _to_group_keys(store, "best", best)
+    _to_group_keys(store, "lower", lower)
     store.run("DROP TABLE groups")
     reasons = np.frombuffer(bytes(result.reasons), dtype=np.uint8) if size else np.zeros(0, np.uint8)
     probability = np.frombuffer(result.probability, dtype=np.float64) if size else np.zeros(0)
@@ -84,8 +87,8 @@ def assign_persons(store: RecordStore, result) -> None:
     names = ", ".join(name for name in _PERSON_OF.names if name in RECORD_COLUMNS.names and name != "pidx")
     for batch, rows in _person_batches(store, names):
         table = {name: batch.column(name) for name in batch.schema.names}
-        table["person_id"] = _group_ids(best_keys[best[rows]])
-        table["lower_id"] = _group_ids(lower_keys[lower[rows]])
+        table["person_id"] = _group_ids(best[rows])
+        table["lower_id"] = _group_ids(lower[rows])
         table["reasons"] = pa.array(reasons[rows])
         table["probability"] = pa.array(probability[rows], from_pandas=True)  # NaN (no link) stored as NULL
         store.fetch(
@@ -114,12 +117,15 @@ def _person_batches(store: RecordStore, columns: str) -> Iterator[tuple[pa.Recor
         yield batch, rows
 
 
-def _group_keys(store: RecordStore, column: str, size: int) -> np.ndarray:
-    """The key (_GROUP_KEY) of each group of table `groups` by `column` (a root pidx), at its root."""
-    keys = np.zeros(size, np.int64)
+def _to_group_keys(store: RecordStore, column: str, roots: np.ndarray) -> None:
+    """Overwrites the root of each record's group (`column` of table `groups`) with the group's key
+    (_GROUP_KEY), a run of records at a time."""
+    keys = np.zeros(len(roots), np.int64)  # at the root of each group
     for batch in store.batches(f"SELECT {column}, {_GROUP_KEY} FROM groups GROUP BY {column}"):
         keys[batch.column(0).to_numpy()] = batch.column(1).to_numpy()
-    return keys
+    for start in range(0, len(roots), _RUN):
+        run = roots[start : start + _RUN]
+        run[:] = keys[run]
 
 
 def _group_ids(keys: np.ndarray) -> pa.Array:
