@@ -85,6 +85,7 @@ def replicate(work: Path, times: int, same_births: bool) -> tuple[int, int]:
 
 def run_stages(work: Path, times: int) -> None:
     """In this process (a child): each stage of the report on the copies, with its figures."""
+    from garde.scanner import freed_memory
     from garde.scanner.link import LOWER_THRESHOLD, link_store, linkage_warning
     from garde.scanner.recordstore import RecordStore
     from garde.scanner.report_persons import assign_persons, records_with_persons, write_persons
@@ -140,6 +141,7 @@ def run_stages(work: Path, times: int) -> None:
             print(f"    {linkage_warning(info)}")
         assign_persons(store, result)
         del result  # as report._link_persons: the linkage's arrays are not kept for the outputs
+        freed_memory.give_back()
         stage("person_of")
         rows = sum(batch.num_rows for batch in records_with_persons(store, "record_id, sha256, locator, categories, detectors"))
         stage("records with their persons", f"{rows:,} rows")

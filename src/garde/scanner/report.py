@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
 
+from garde.scanner import freed_memory
 from garde.scanner.detect import DETECTORS
 from garde.scanner.extract import REGISTRY
 from garde.scanner.html_report import MAX_ERRORS, render
@@ -183,7 +184,10 @@ def _link_persons(store: RecordStore) -> tuple[dict, dict]:
     outputs are written."""
     result = link_store(store)
     assign_persons(store, result)
-    return result.info, {"lower": result.lower_count, "best": result.best_count, "upper": result.upper}
+    info, counts = result.info, {"lower": result.lower_count, "best": result.best_count, "upper": result.upper}
+    del result
+    freed_memory.give_back()  # the arrays and Splink's working memory, before the outputs are written
+    return info, counts
 
 
 def _write_records(path: Path, store: RecordStore, ledger: Ledger) -> None:

@@ -9,6 +9,7 @@ the same rows are taken from numpy arrays. Tables read together are read in the 
 filled, side by side, and only sorts remain (one of narrow rows per output).
 """
 
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from itertools import groupby
@@ -62,40 +63,60 @@ _PERSON_OF = pa.schema(
 def assign_persons(store: RecordStore, result) -> None:
     """Table `person_of`, in pidx order: each person record with its person (best estimate) and
     its lower-bound group, both named by the smallest record id of their group, the reasons it was
-    linked on and the lowest probability of its links (NULL: none). Consumes `result`: its `best`
-    and `lower` arrays are overwritten with each record's group key (one array of the scan's size
-    more, not two)."""
+    linked on and the lowest probability of its links (NULL: none). Consumes `result`: its reasons
+    and probabilities go to a table and are freed, its `best` and `lower` arrays are overwritten
+    with each record's group key (one array of the scan's size more, not three)."""
     size = result.upper
     best = _int64(result.best, size)
     lower = _int64(result.lower, size)
-    store.run("CREATE TABLE groups (record_id VARCHAR, best BIGINT, lower BIGINT)")
+    reasons = np.frombuffer(result.reasons, dtype=np.uint8) if size else np.zeros(0, np.uint8)
+    probability = np.frombuffer(result.probability, dtype=np.float64) if size else np.zeros(0)
+    store.run("CREATE TABLE groups (record_id VARCHAR, best BIGINT, lower BIGINT, reasons UTINYINT, probability DOUBLE)")
     for batch, rows in _person_batches(store, "record_id"):
-        store.fetch(
-            "INSERT INTO groups SELECT * FROM batch",
-            {
-                "batch": pa.table(
-                    {"record_id": batch.column("record_id"), "best": best[rows], "lower": lower[rows]}
-                )
-            },
-        )
+        columns = {
+            "record_id": batch.column("record_id"),
+            "best": best[rows],
+            "lower": lower[rows],
+            "reasons": reasons[rows],
+            "probability": pa.array(probability[rows], from_pandas=True),  # NaN (no link) stored as NULL
+        }
+        store.fetch("INSERT INTO groups SELECT * FROM batch", {"batch": pa.table(columns)})
+    del reasons, probability
+    result.reasons, result.probability = bytearray(), array("d")  # in `groups` now
     _to_group_keys(store, "best", best)
     _to_group_keys(store, "lower", lower)
-    store.run("DROP TABLE groups")
-    reasons = np.frombuffer(bytes(result.reasons), dtype=np.uint8) if size else np.zeros(0, np.uint8)
-    probability = np.frombuffer(result.probability, dtype=np.float64) if size else np.zeros(0)
     store.run(f"CREATE TABLE person_of ({columns_sql(_PERSON_OF)})")
     names = ", ".join(name for name in _PERSON_OF.names if name in RECORD_COLUMNS.names and name != "pidx")
+    links = _Rows(store.batches("SELECT reasons, probability FROM groups"))  # in pidx order, as filled
     for batch, rows in _person_batches(store, names):
+        if not batch.num_rows:
+            continue
         table = {name: batch.column(name) for name in batch.schema.names}
         table["person_id"] = _group_ids(best[rows])
         table["lower_id"] = _group_ids(lower[rows])
-        table["reasons"] = pa.array(reasons[rows])
-        table["probability"] = pa.array(probability[rows], from_pandas=True)  # NaN (no link) stored as NULL
+        taken = links.take(batch.num_rows)
+        table["reasons"], table["probability"] = taken.column("reasons"), taken.column("probability")
         store.fetch(
             "INSERT INTO person_of SELECT * FROM batch",
             {"batch": pa.table([table[n] for n in _PERSON_OF.names], schema=_PERSON_OF)},
         )
         store.run("CHECKPOINT")  # inserted rows stay in memory until written to the database file
+    store.run("DROP TABLE groups")
+
+
+class _Rows:
+    """The rows of a stream of record batches, taken a number (at least one) at a time, as a table."""
+
+    def __init__(self, batches):
+        self.batches = batches
+        self.pending: pa.Table | None = None
+
+    def take(self, count: int) -> pa.Table:
+        while self.pending is None or self.pending.num_rows < count:
+            following = pa.Table.from_batches([next(self.batches)])
+            self.pending = following if self.pending is None else pa.concat_tables([self.pending, following])
+        taken, self.pending = self.pending.slice(0, count), self.pending.slice(count)
+        return taken
 
 
 def _int64(values, size: int) -> np.ndarray:
@@ -136,30 +157,14 @@ def records_with_persons(store: RecordStore, columns: str) -> Iterator[pa.Record
     """Batches of `columns` of every record in the store's order (idx), with a last column
     `person_id` (NULL for a record that identifies no one): the records and person_of read side
     by side."""
-    person_ids = _Column(store.batches("SELECT person_id FROM person_of"))
+    person_ids = _Rows(store.batches("SELECT person_id FROM person_of"))
     for batch in store.batches(f"SELECT {columns}, pidx IS NOT NULL AS identifies FROM records"):
         identifies = batch.column("identifies").to_pylist()
-        taken = iter(person_ids.take(sum(identifies)))
+        count = sum(identifies)
+        taken = iter(person_ids.take(count).column(0).to_pylist() if count else ())
         person_id = pa.array([next(taken) if flag else None for flag in identifies], pa.string())
         kept = batch.drop_columns(["identifies"])
         yield kept.append_column("person_id", person_id)
-
-
-class _Column:
-    """The values of a one-column stream of batches, taken a number at a time."""
-
-    def __init__(self, batches):
-        self.batches = batches
-        self.values: list = []
-        self.at = 0
-
-    def take(self, count: int) -> list:
-        while len(self.values) - self.at < count:
-            self.values = self.values[self.at :] + next(self.batches).column(0).to_pylist()
-            self.at = 0
-        taken = self.values[self.at : self.at + count]
-        self.at += count
-        return taken
 
 
 def write_persons(path: Path, store: RecordStore) -> Counter:
