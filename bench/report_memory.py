@@ -113,7 +113,8 @@ def run_stages(work: Path, times: int) -> None:
     def stage(name: str, detail: str = "") -> None:
         now = time.perf_counter()
         print(
-            f"{name:<34} {now - clock[0]:8.1f} s  peak RSS {peak[0] >> 20:5d} MB (DuckDB {duckdb_peak[0] >> 20:4d} MB)  {detail}",
+            f"{name:<34} {now - clock[0]:8.1f} s  peak RSS {peak[0] >> 20:5d} MB (DuckDB {duckdb_peak[0] >> 20:4d} MB), "
+            f"at the end {process.memory_info().rss >> 20:5d} MB  {detail}",
             flush=True,
         )
         clock[0], peak[0], duckdb_peak[0] = now, 0, 0
