@@ -116,7 +116,8 @@ BIRTH_RULES = (1, 3)  # the rules on a birth date alone
 # (it may keep a few more, which are scored and fall below the threshold): with `collisions` the
 # bigrams of a record that share a bit with another of its bigrams, two names share at most
 # bit_count(mask_l & mask_r) + least(collisions_l, collisions_r) bigrams. So the pairs at the
-# threshold are the same.
+# threshold are the same, but for names that sound alike and share few bigrams, whose phonetic key
+# is too common to block on (MAX_BLOCK).
 MASK_BITS = 127  # a HUGEINT's bits, less the sign
 WORTH_SCORING = (
     "(l.name_grams_n = 0 OR r.name_grams_n = 0 OR l.postcode = r.postcode "
