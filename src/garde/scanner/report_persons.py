@@ -101,6 +101,7 @@ def assign_persons(store: RecordStore, result) -> None:
             {"batch": pa.table([table[n] for n in _PERSON_OF.names], schema=_PERSON_OF)},
         )
         store.run("CHECKPOINT")  # inserted rows stay in memory until written to the database file
+    links.close()
     store.run("DROP TABLE groups")
 
 
@@ -117,6 +118,10 @@ class _Rows:
             self.pending = following if self.pending is None else pa.concat_tables([self.pending, following])
         taken, self.pending = self.pending.slice(0, count), self.pending.slice(count)
         return taken
+
+    def close(self) -> None:
+        """Closes the stream (its cursor) before the end of its rows is read."""
+        self.batches.close()
 
 
 def _int64(values, size: int) -> np.ndarray:
