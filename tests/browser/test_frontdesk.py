@@ -260,9 +260,10 @@ def test_the_registers_work_with_the_keyboard_alone(page, log_in, crisis, desk):
     # Alt+S, then a few keystrokes and the arrow keys find the patient again.
     with page.expect_navigation():
         access_key(page, "s")
+    # Keys typed before the search field takes the focus (autofocus, once the page is loaded) are
+    # lost: "rt pau" finds no one, and its only link is "Register a new patient".
+    expect(page.locator("#patient-search")).to_be_focused()
     page.keyboard.type("mart pau")
-    # The answer to the whole query: an earlier keystroke's answer may list no one (its only link
-    # is then "Register a new patient").
     found = page.locator("#patient-results ol.results a")
     expect(found).to_have_count(1)
     expect(found).to_have_attribute("href", reverse("frontdesk_patient", args=[crisis.pk, patient.pk]))
