@@ -25,6 +25,21 @@ class Record:
 
 
 @dataclass(slots=True)
+class Rows:
+    """Rows of a table read column by column (a CSV read by Arrow): they stand for the Records that
+    table_records yields for them, one per row with a non-blank cell, located "row N". Those
+    Records are built only for the rows whose cells hold findings (detect/tables.py)."""
+
+    names: list[str | None]  # the column names (None: no header, or a column without a name)
+    columns: list  # one pyarrow string array per column, all of the same length
+    first_row: int  # the number of the first row in the table (the header is row 1)
+    locator_prefix: str = "row "
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+
+@dataclass(slots=True)
 class Finding:
     detector: str
     category: str

@@ -17,10 +17,11 @@ import psutil
 import pyarrow as pa
 
 from garde.scanner.detect import by_name, detect_records, ner, prefilter
+from garde.scanner.detect.tables import detect_rows
 from garde.scanner.extract import ExtractionError, Source, choose
 from garde.scanner.linkfeatures import link_fields
 from garde.scanner.mask import keyed_hash, mask
-from garde.scanner.model import Child, Finding, Note, Record
+from garde.scanner.model import Child, Finding, Note, Record, Rows
 from garde.scanner.recordstore import RECORD_COLUMNS, stored_record
 
 PART_FINDINGS = pa.schema(
@@ -221,24 +222,37 @@ def process_file(task: Task, config: Config, ahead: _Extracted | None = None) ->
     batch: list[tuple[int, Record]] = []
     hashes: dict[tuple[str, str], str] = {}  # keyed hashes of the values met lately (towns, services...)
 
+    def write(detected) -> None:
+        """Writes the (index, record, findings) of a batch."""
+        finding_rows: list[dict] = []
+        record_rows: list[dict] = []
+        if len(hashes) > MAX_CACHED_HASHES:
+            hashes.clear()  # a patient table has a distinct value per cell: keep memory bounded
+        for index, record, findings in detected:
+            _add_record(record, findings, index, task.sha256, config, finding_rows, record_rows, hashes)
+        writer.add(record_rows, finding_rows)
+        outcome["records"] += len(record_rows)
+        outcome["findings"] += len(finding_rows)
+
     def flush() -> None:
         pending = batch[:]
         batch.clear()
         if pending:
-            finding_rows: list[dict] = []
-            record_rows: list[dict] = []
             found = detect_records([record for _, record in pending], config.min_confidence)
-            if len(hashes) > MAX_CACHED_HASHES:
-                hashes.clear()  # a patient table has a distinct value per cell: keep memory bounded
-            for (index, record), findings in zip(pending, found, strict=True):
-                _add_record(record, findings, index, task.sha256, config, finding_rows, record_rows, hashes)
-            writer.add(record_rows, finding_rows)
-            outcome["records"] += len(record_rows)
-            outcome["findings"] += len(finding_rows)
+            write([(index, record, findings) for (index, record), findings in zip(pending, found, strict=True)])
 
     try:
         batch_chars = 0
-        for index, produced in enumerate(ahead.items if ahead is not None else chosen.run(source)):
+        index = 0  # of the record in the file: a part's record ids are "<sha256 prefix>#<index>"
+        for produced in ahead.items if ahead is not None else chosen.scan(source):
+            if isinstance(produced, Rows):
+                flush()
+                batch_chars = 0
+                count, detected = detect_rows(produced, config.min_confidence)
+                write([(index + position, record, findings) for position, record, findings in detected])
+                index += count
+                continue
+            index += 1
             if isinstance(produced, Note):
                 notes = outcome.setdefault("notes", {})
                 notes[produced.name] = notes.get(produced.name, 0) + produced.count
@@ -249,8 +263,8 @@ def process_file(task: Task, config: Config, ahead: _Extracted | None = None) ->
                 target.write_bytes(produced.data)
                 outcome["children"].append([produced.name, str(target)])
                 continue
-            batch.append((index, produced))
-            batch_chars += sum(len(field.value) for field in produced.fields)
+            batch.append((index - 1, produced))
+            batch_chars += _chars(produced)
             if batch_chars > BATCH_CHARS or len(batch) >= BATCH_RECORDS:
                 flush()
                 batch_chars = 0
@@ -304,17 +318,23 @@ def _extract_ahead(task: Task) -> _Extracted | None:
         if chosen is None:
             return None
         items, chars = [], 0
-        for produced in chosen.run(source):
+        for produced in chosen.scan(source):
             if isinstance(produced, Child):
                 return None
-            if isinstance(produced, Record):
-                chars += sum(len(field.value) for field in produced.fields)
+            if isinstance(produced, Record | Rows):
+                chars += _chars(produced)
                 if chars > AHEAD_CHARS:
                     return None
             items.append(produced)
         return _Extracted(chosen, items)
     except Exception:  # noqa: BLE001
         return None
+
+
+def _chars(produced: Record | Rows) -> int:
+    if isinstance(produced, Rows):
+        return sum(array.nbytes for array in produced.columns)  # bytes of text and offsets: near enough
+    return sum(len(field.value) for field in produced.fields)
 
 
 def _add_record(

@@ -324,9 +324,6 @@ def detect_records(records: list[Record], min_conf: float = 0.5) -> list[list[Fi
     town, a service, a unit repeated down a column) are detected once: they go through the
     prefilter and the detectors once, and their records share the same Finding objects (which
     nobody may modify)."""
-    ner.prime(field for record in records for field in record.fields)  # NER over the batch's free text, if on
-    if not prefilter.available():
-        return [detect_record_reference(record, min_conf) for record in records]
     distinct: dict[tuple, int] = {}
     fields: list[Field] = []
     plan: list[list[int]] = []
@@ -340,8 +337,7 @@ def detect_records(records: list[Record], min_conf: float = 0.5) -> list[list[Fi
                 fields.append(field)
             slots.append(slot)
         plan.append(slots)
-    hits = prefilter.scan_values([field.value for field in fields], [field.meaning or meaning_of(field.name) for field in fields])
-    found = [_detect_field_fast(field, field_hits, min_conf) for field, field_hits in zip(fields, hits, strict=True)]
+    found = detect_fields(fields, min_conf)
     result = []
     for slots in plan:
         if len(slots) == 1:
@@ -353,6 +349,37 @@ def detect_records(records: list[Record], min_conf: float = 0.5) -> list[list[Fi
                 record_found.extend(found[slot])
         result.append(record_found)
     return result
+
+
+def detect_fields(fields: list[Field], min_conf: float = 0.5) -> list[list[Finding]]:
+    """Findings of each field (the same as detect_field's): NER primed over all of them, then one
+    prefilter pass when hyperscan is there. The lists returned may be shared: nobody may modify them."""
+    ner.prime(fields)  # NER over the fields' free text, if on
+    if not prefilter.available():
+        return [detect_field(field, min_conf) for field in fields]
+    hits = prefilter.scan_values([field.value for field in fields], [field.meaning or meaning_of(field.name) for field in fields])
+    return [_detect_field_fast(field, field_hits, min_conf) for field, field_hits in zip(fields, hits, strict=True)]
+
+
+NOTHING: tuple = ()  # the findings of a value that has none, shared
+
+
+def detect_cells(names: list[str | None], values: list[str], min_conf: float = 0.5) -> list:
+    """detect_fields for Field(name, value) of each cell (names[i], values[i]), without building a
+    Field or calling the detectors for a cell that cannot have a finding: free text (no column
+    meaning) where the prefilter saw nothing and NER found nothing to read."""
+    if not prefilter.available():
+        return detect_fields([Field(name, value) for name, value in zip(names, values, strict=True)], min_conf)
+    meaning_of_name = {name: meaning_of(name) for name in set(names)}
+    meanings = [meaning_of_name[name] for name in names]
+    reading_names = ner.enabled()
+    if reading_names:
+        ner.prime(Field(name, value) for name, value, meaning in zip(names, values, meanings, strict=True) if meaning is None)
+    found: list = [NOTHING] * len(values)
+    for slot, field_hits in enumerate(prefilter.scan_values(values, meanings)):
+        if field_hits is not None or meanings[slot] is not None or (reading_names and ner.primed(values[slot])):
+            found[slot] = _detect_field_fast(Field(names[slot], values[slot]), field_hits, min_conf)
+    return found
 
 
 def detect_record(record: Record, min_conf: float = 0.5) -> list[Finding]:

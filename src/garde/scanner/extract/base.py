@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
-from garde.scanner.model import Child, Field, Record
+from garde.scanner.model import Child, Field, Record, Rows
 
 HEAD_BYTES = 64 * 1024
 DOCUMENT_CHARS = 64 * 1024  # a text this short is one record: a letter's header and body belong together
@@ -95,6 +95,13 @@ class Extractor:
     run: Callable[[Source], Output]
     sniff: Callable[[bytes], bool] | None = None
     text_based: bool = True
+    # What the scan's worker reads instead of `run`, where it exists: the same records, tables as
+    # column blocks (model.Rows) that the worker detects column by column (detect/tables.py).
+    columnar: Callable[[Source], Iterator[Record | Rows]] | None = None
+
+    @property
+    def scan(self) -> Callable[[Source], Iterator]:
+        return self.columnar or self.run
 
     def score(self, source: Source) -> int:
         if self.sniff is not None and self.sniff(source.head):
@@ -105,9 +112,9 @@ class Extractor:
 REGISTRY: list[Extractor] = []
 
 
-def extractor(name, extensions=(), mime_types=(), sniff=None, text_based=True):
+def extractor(name, extensions=(), mime_types=(), sniff=None, text_based=True, columnar=None):
     def register(run):
-        REGISTRY.append(Extractor(name, frozenset(extensions), frozenset(mime_types), run, sniff, text_based))
+        REGISTRY.append(Extractor(name, frozenset(extensions), frozenset(mime_types), run, sniff, text_based, columnar))
         return run
 
     return register
