@@ -22,7 +22,7 @@ from garde.scanner.mask import load_key
 from garde.scanner.model import ScanSettings
 from garde.scanner.report import write_report
 from garde.scanner.walk import Issue, Item, Walker, input_size
-from garde.scanner.worker import Config, Pool, Task, failed_outcome, part_path, read_part, write_outcome
+from garde.scanner.worker import Config, Pool, Task, failed_outcome, part_done, read_part, write_outcome
 
 WORK_DIR = ".work"
 PARTS_DIR = ".parts"
@@ -235,7 +235,7 @@ class _Run:
 
     def _done(self, task: Task, outcome: dict, sources: deque) -> None:
         item, key = self.items.pop(task.sha256)
-        if not part_path(self.parts, task.sha256).exists():
+        if not part_done(self.parts, task.sha256):
             write_outcome(self.parts, task.sha256, outcome)  # so --resume does not retry a killer file
         self.ledger.set_outcome(task.sha256, outcome)
         self._discard(item)
