@@ -75,3 +75,59 @@ def test_it_finds_health_terms_by_words_as_the_regex_does():
         text = "".join(generator.choice(words) + generator.choice([" ", " ", "  ", ",", "-", "_", "\n", "’"]) for _ in range(8))
         expected = [m.span() for m in names.health_terms().finditer(text, 0, min(1 + names.HEALTH_NEAR, len(text)))]
         assert names.health_terms_near(text, [(0, 1)]) == expected, text
+
+
+class _NoCompiling:
+    """hyperscan, except that compiling a database is an error."""
+
+    real = prefilter.hyperscan
+
+    def __getattr__(self, name):
+        if name == "Database":
+            raise AssertionError("the database was compiled instead of loaded from the cache")
+        return getattr(self.real, name)
+
+
+def _hits(compiled: tuple, text: bytes) -> list:
+    database, _, scratch = compiled
+    found = []
+    database.scan(text, match_event_handler=lambda *hit: found.append(hit[:3]), scratch=scratch)
+    return found
+
+
+def test_the_compiled_database_is_kept_on_disk_and_loaded_at_the_next_start(tmp_path, monkeypatch):
+    monkeypatch.setenv(prefilter.CACHE_ENV, str(tmp_path / "cache"))
+    compiled = prefilter._compile()
+    cached = list((tmp_path / "cache").iterdir())
+    assert [path.suffix for path in cached] == [".hsdb"]
+    monkeypatch.setattr(prefilter, "hyperscan", _NoCompiling())
+    loaded = prefilter._compile()
+    assert loaded[1] == compiled[1]
+    sample = f"Mme Jeanne DUPONT, née le 12/03/1965, NIR {NIR_DUPONT}, jean.dupont@chu-rennes.fr".encode()
+    assert _hits(loaded, sample) == _hits(compiled, sample) != []
+
+
+def test_a_corrupt_or_unwritable_cache_only_costs_a_compile(tmp_path, monkeypatch):
+    monkeypatch.setenv(prefilter.CACHE_ENV, str(tmp_path / "cache"))
+    prefilter._compile()
+    (cached,) = (tmp_path / "cache").iterdir()
+    cached.write_bytes(b"not a hyperscan database")
+    assert _hits(prefilter._compile(), b"tel 06 12 34 56 78") != []
+    assert cached.read_bytes() != b"not a hyperscan database"  # replaced by the new compile
+
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv(prefilter.CACHE_ENV, str(tmp_path / "a-file" / "cache"))  # cannot be created
+    assert prefilter._compile() is not None
+
+    monkeypatch.setenv(prefilter.CACHE_ENV, "off")
+    assert prefilter.cache_path([b"x"], [0]) is None
+
+
+def test_the_cache_is_named_by_what_the_database_is_compiled_from(tmp_path, monkeypatch):
+    monkeypatch.setenv(prefilter.CACHE_ENV, str(tmp_path))
+    assert prefilter.cache_path([b"a"], [0]) == prefilter.cache_path([b"a"], [0])
+    assert prefilter.cache_path([b"a"], [0]) != prefilter.cache_path([b"b"], [0])
+    assert prefilter.cache_path([b"a"], [0]) != prefilter.cache_path([b"a"], [8])
+    monkeypatch.delenv(prefilter.CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert prefilter.cache_path([b"a"], [0]).parent == tmp_path / "xdg" / "garde"

@@ -19,12 +19,15 @@ Without hyperscan (`pip install hyperscan`; wheels for Linux, macOS and Windows 
 combined `re` alternation per field.
 """
 
+import hashlib
 import os
+import platform
 import re
 from bisect import bisect_right
 from collections import defaultdict
 from functools import cache
 from itertools import accumulate
+from pathlib import Path
 
 from garde.scanner.detect.names import head_patterns
 from garde.scanner.detect.registry import DETECTORS
@@ -220,15 +223,59 @@ def _compile():
         names.append("#name")
         expressions.append(loosen(seed))
         flags.append(hyperscan.HS_FLAG_UTF8)
-    database = hyperscan.Database()
-    try:
-        database.compile(
-            expressions=[e.encode() for e in expressions], ids=list(range(len(names))), elements=len(names), flags=flags
-        )
-    except hyperscan.error:  # pragma: no cover - a pattern hyperscan cannot take: use the reference path
-        return None
     assert tuple(names) == _names()
+    encoded = [e.encode() for e in expressions]
+    cached = cache_path(encoded, flags)
+    database = _load_cached(cached)
+    if database is None:
+        database = hyperscan.Database()
+        try:
+            database.compile(expressions=encoded, ids=list(range(len(names))), elements=len(names), flags=flags)
+        except hyperscan.error:  # pragma: no cover - a pattern hyperscan cannot take: use the reference path
+            return None
+        _store_cached(cached, database)
     return database, tuple(names), hyperscan.Scratch(database)
+
+
+# The compiled database is kept on disk between scans (compiling takes 2 to 4 seconds at each start
+# of `garde scan`, loading a millisecond), named by a hash of what it was compiled from.
+CACHE_ENV = "GARDE_CACHE_DIR"
+
+
+def cache_path(expressions: list[bytes], flags: list[int]) -> Path | None:
+    """Where the database compiled from these patterns is cached: $GARDE_CACHE_DIR, else
+    $XDG_CACHE_HOME/garde or ~/.cache/garde; None when GARDE_CACHE_DIR is "off"."""
+    folder = os.environ.get(CACHE_ENV, "").strip()
+    if folder == "off":
+        return None
+    if not folder:
+        folder = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "garde")
+    digest = hashlib.sha256(repr((hyperscan.__version__, platform.machine(), expressions, flags)).encode()).hexdigest()
+    return Path(folder) / f"prefilter-{digest[:32]}.hsdb"
+
+
+def _load_cached(path: Path | None):
+    """The cached database, or None: missing, unreadable, corrupt, or built for another CPU
+    (hyperscan refuses it; it is then compiled again and replaced)."""
+    if path is None:
+        return None
+    try:
+        return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+    except (OSError, hyperscan.error):
+        return None
+
+
+def _store_cached(path: Path | None, database) -> None:
+    """Writes the cache atomically; a folder that cannot be written only costs the next compile."""
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(hyperscan.dumpb(database))
+        os.replace(temporary, path)
+    except OSError:
+        return
 
 
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}$")
