@@ -173,3 +173,16 @@ def test_any_csv_text_gives_the_same_part_both_ways(tmp_path_factory, pieces):
     path.write_text("Nom;Prénom;Note\n" + "".join(pieces), encoding="utf-8")
     columnar, rows = _both(path, folder)
     assert columnar == rows
+
+
+def test_a_byte_that_is_not_utf8_past_the_head_hands_over_to_csv_reader(tmp_path, monkeypatch):
+    monkeypatch.setattr(tabular, "ARROW_BLOCK_BYTES", 16_384)
+    lines = _table(3000, 3).encode("utf-8").split(b"\n")
+    lines[2500] = b"DUPONT;J\xe9r\xf4me;" + NIR_DUPONT.encode()  # Windows-1252 past the 64 KiB the encoding is guessed from
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"\n".join(lines))
+    items = _items(path)
+    assert isinstance(items[0], Rows) and isinstance(items[-1], Record)
+    columnar, rows = _both(path, tmp_path)
+    assert columnar == rows
+    assert "row 2501" in {row["locator"] for row in columnar[1]}
