@@ -1,7 +1,7 @@
-"""CSV files read column by column (Arrow blocks of rows, detect/tables.py) give exactly the part that
-reading them row by row gives: the same records, record ids, locators, findings and outcome. A file
-Arrow cannot read as csv.reader does (not UTF-8, rows of different lengths, a row longer than
-Arrow's block) goes on with csv.reader from where Arrow stopped."""
+"""CSV files and SQL dumps read column by column (blocks of rows, detect/tables.py) give exactly the
+part that reading them row by row gives: the same records, record ids, locators, findings and
+outcome. A CSV file Arrow cannot read as csv.reader does (not UTF-8, rows of different lengths, a
+row longer than Arrow's block) goes on with csv.reader from where Arrow stopped."""
 
 import dataclasses
 import random
@@ -30,10 +30,13 @@ def _config(folder, use_ner=False) -> Config:
 
 
 class _RowByRow:
-    """The csv extractor without its columnar reader, for the time of a `with`."""
+    """The csv and sql extractors without their columnar readers, for the time of a `with`."""
+
+    def __init__(self, name: str):
+        self.name = name
 
     def __enter__(self):
-        self.index = next(i for i, e in enumerate(base.REGISTRY) if e.name == "csv")
+        self.index = next(i for i, e in enumerate(base.REGISTRY) if e.name == self.name)
         self.extractor = base.REGISTRY[self.index]
         base.REGISTRY[self.index] = dataclasses.replace(self.extractor, columnar=None)
 
@@ -57,7 +60,7 @@ def _part(path, folder, use_ner=False) -> tuple:
 def _both(path, folder, use_ner=False) -> tuple:
     """(column by column, row by row): the parts of the same file."""
     columnar = _part(path, folder / "columnar", use_ner)
-    with _RowByRow():
+    with _RowByRow(choose(Source(path, path.name)).name):
         rows = _part(path, folder / "rows", use_ner)
     return columnar, rows
 
@@ -186,3 +189,38 @@ def test_a_byte_that_is_not_utf8_past_the_head_hands_over_to_csv_reader(tmp_path
     columnar, rows = _both(path, tmp_path)
     assert columnar == rows
     assert "row 2501" in {row["locator"] for row in columnar[1]}
+
+
+SQL_DUMP = (
+    "-- MySQL dump\nCREATE TABLE `patient` (\n  `id` int NOT NULL,\n  `nom` varchar(50),\n  `prenom` varchar(50),\n"
+    "  `nir` varchar(20),\n  `email` varchar(80),\n  PRIMARY KEY (`id`)\n);\n"
+    "INSERT INTO `patient` VALUES (1,'D''Artagnan','Jean','{nir}','d@example.fr'),(NULL,NULL,NULL,NULL,NULL),"
+    "(3,'MARTIN','Claire',NULL,'  '),(4,'LE GOFF','Yann','{nir}','y@chu.fr','une de trop'),(),(5,'DUPONT','Anne',NULL,NULL);\n"
+    "INSERT INTO `analyse` (id, examen, resultat) VALUES {analyses};\n"
+    "COPY public.users (login, email, password) FROM stdin;\n{users}\\.\n"
+    "COPY public.audit (id, message) FROM stdin;\n1\\tconnexion de jean.dupont@chu.fr\n2\\t\\N\n"
+)
+
+
+def test_an_sql_dump_read_in_blocks_gives_the_part_read_row_by_row(tmp_path):
+    analyses = ",".join(f"({n},'HBA1C','{n % 97}.{n % 10}')" for n in range(2500))
+    users = "".join(f"user{n}\\t{'u' + str(n) + '@chu.fr' if n % 3 else '\\N'}\\t$2b$12${'a' * 53}\n" for n in range(1500))
+    path = tmp_path / "dump.sql"
+    path.write_text(SQL_DUMP.format(nir=NIR_DUPONT, analyses=analyses, users=users), encoding="utf-8")
+    items = _items(path)
+    assert sum(1 for item in items if isinstance(item, Rows)) >= 8 and any(isinstance(item, Record) for item in items)
+    columnar, rows = _both(path, tmp_path)
+    assert columnar == rows
+    locators = [row["locator"] for row in columnar[1]]
+    assert locators[:4] == ["table patient row 1", "table patient row 3", "table patient row 4", "table patient row 6"]
+    assert "table users row 1500" in locators and "table audit row 1" in locators
+    assert not any(locator.startswith("table analyse") for locator in locators)
+
+
+def test_the_synthetic_corpus_sql_dump_gives_the_same_part(tmp_path):
+    from garde.scanner.corpus import write_corpus
+
+    write_corpus(tmp_path / "c", 200, 5)
+    (path,) = (tmp_path / "c" / "dump").rglob("*.sql")
+    columnar, rows = _both(path, tmp_path)
+    assert columnar == rows and columnar[0]["records"] > 50

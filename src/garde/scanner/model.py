@@ -26,14 +26,16 @@ class Record:
 
 @dataclass(slots=True)
 class Rows:
-    """Rows of a table read column by column (a CSV read by Arrow): they stand for the Records that
-    table_records yields for them, one per row with a non-blank cell, located "row N". Those
-    Records are built only for the rows whose cells hold findings (detect/tables.py)."""
+    """Rows of a table read column by column (a CSV read by Arrow, an SQL INSERT): they stand for the
+    Records the extractor yields for them row by row, one per row with a non-blank cell (or every
+    row), located "<prefix>N". Those Records are built only for the rows whose cells hold findings
+    (detect/tables.py)."""
 
     names: list[str | None]  # the column names (None: no header, or a column without a name)
     columns: list  # one pyarrow string array per column, all of the same length
     first_row: int  # the number of the first row in the table (the header is row 1)
     locator_prefix: str = "row "
+    every_row_a_record: bool = False  # a row of blank cells is a Record too (an SQL row of NULLs)
 
     def __len__(self) -> int:
         return len(self.columns[0])

@@ -61,7 +61,8 @@ def detect_rows(rows: Rows, min_conf: float = 0.5) -> tuple[int, list[tuple[int,
     for column in columns:
         non_blank |= ~column.blank[column.indices]
         with_findings |= column.rows_with_findings()
-    positions = np.cumsum(non_blank) - 1
+    counted = np.ones(len(rows), bool) if rows.every_row_a_record else non_blank
+    positions = np.cumsum(counted) - 1
     detected = []
     for row in np.flatnonzero(with_findings).tolist():
         fields: list[Field] = []
@@ -72,4 +73,4 @@ def detect_rows(rows: Rows, min_conf: float = 0.5) -> tuple[int, list[tuple[int,
                 fields.append(Field(column.name, column.values[slot]))
                 findings.extend(column.findings[slot])
         detected.append((int(positions[row]), Record(f"{rows.locator_prefix}{rows.first_row + row}", fields), findings))
-    return int(non_blank.sum()), detected
+    return int(counted.sum()), detected

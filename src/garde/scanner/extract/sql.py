@@ -1,10 +1,14 @@
 """SQL dumps (MySQL, PostgreSQL, SQLite .dump): INSERT rows and COPY blocks become records whose
 fields carry their column names, taken from the statement or from the CREATE TABLE before it."""
 
+import itertools
 import re
 
+import pyarrow as pa
+
 from garde.scanner.extract.base import ExtractionError, Source, extractor
-from garde.scanner.model import Field, Record
+from garde.scanner.extract.tabular import ROWS_AT_ONCE
+from garde.scanner.model import Field, Record, Rows
 
 _IDENT = r"[`\"\[]?([\w$]+)[`\"\]]?"
 _CREATE = re.compile(rf"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:{_IDENT}\.)?{_IDENT}\s*\(", re.I)
@@ -59,42 +63,58 @@ def _balanced(statement: str) -> bool:
     return (statement.count("'") - statement.count("\\'") + statement.count("\\\\'")) % 2 == 0
 
 
-@extractor("sql", extensions={".sql"}, mime_types={"application/sql"}, sniff=_is_sql)
-def extract_sql(source: Source):
+def _items(source: Source, columnar: bool):
+    """The records of a dump's rows; `columnar`: rows of an INSERT or a COPY block as model.Rows,
+    ROWS_AT_ONCE at a time (the same records, built only for rows with findings)."""
     tables: dict[str, list[str]] = {}
     counters: dict[str, int] = {}
     buffer: list[str] = []
     copy: tuple[str, list[str]] | None = None
-    with source.text_stream() as stream:
-        for line in stream:
-            if copy is not None:
-                if line.startswith("\\."):
-                    copy = None
+    copied: list[list] = []  # rows of the COPY block not yet handed on
+    try:
+        with source.text_stream() as stream:
+            for line in stream:
+                if copy is not None:
+                    if line.startswith("\\."):
+                        yield from _rows(copy[0], copy[1], copied, counters, columnar)
+                        copy, copied = None, []
+                        continue
+                    copied.append([None if v == "\\N" else _unescape(v) for v in line.rstrip("\r\n").split("\t")])
+                    if len(copied) >= ROWS_AT_ONCE:
+                        yield from _rows(copy[0], copy[1], copied, counters, columnar)
+                        copied = []
                     continue
-                table, columns = copy
-                values = [None if v == "\\N" else _unescape(v) for v in line.rstrip("\r\n").split("\t")]
-                yield _record(table, columns, values, counters)
-                continue
-            if not buffer and not line.lstrip().upper().startswith(("INSERT", "CREATE", "COPY ")):
-                continue
-            buffer.append(line)
-            statement = "".join(buffer)
-            if len(statement) > _MAX_STATEMENT:
-                raise ExtractionError(f"an SQL statement is longer than {_MAX_STATEMENT >> 20} MiB")
-            if statement.upper().lstrip().startswith("COPY"):
-                match = _COPY.match(statement.lstrip())
+                if not buffer and not line.lstrip().upper().startswith(("INSERT", "CREATE", "COPY ")):
+                    continue
+                buffer.append(line)
+                statement = "".join(buffer)
+                if len(statement) > _MAX_STATEMENT:
+                    raise ExtractionError(f"an SQL statement is longer than {_MAX_STATEMENT >> 20} MiB")
+                if statement.upper().lstrip().startswith("COPY"):
+                    match = _COPY.match(statement.lstrip())
+                    buffer = []
+                    if match:
+                        table = match.group(2)
+                        copy = (table, _names(match.group(3)) if match.group(3) else tables.get(table, []))
+                    continue
+                if not statement.rstrip().endswith(";") or not _balanced(statement):
+                    continue
                 buffer = []
-                if match:
-                    table = match.group(2)
-                    copy = (table, _names(match.group(3)) if match.group(3) else tables.get(table, []))
-                continue
-            if not statement.rstrip().endswith(";") or not _balanced(statement):
-                continue
-            buffer = []
-            yield from _statement(statement.lstrip(), tables, counters)
+                yield from _statement(statement.lstrip(), tables, counters, columnar)
+    except Exception:
+        if copy is not None and copied:  # the rows read before the error are still scanned
+            yield from _rows(copy[0], copy[1], copied, counters, columnar)
+        raise
+    if copy is not None and copied:  # a COPY block cut short by the end of the file
+        yield from _rows(copy[0], copy[1], copied, counters, columnar)
 
 
-def _statement(statement: str, tables: dict, counters: dict):
+@extractor("sql", extensions={".sql"}, mime_types={"application/sql"}, sniff=_is_sql, columnar=lambda source: _items(source, True))
+def extract_sql(source: Source):
+    yield from _items(source, False)
+
+
+def _statement(statement: str, tables: dict, counters: dict, columnar: bool):
     create = _CREATE.match(statement)
     if create:
         columns = []
@@ -108,8 +128,26 @@ def _statement(statement: str, tables: dict, counters: dict):
     if insert:
         table = insert.group(2)
         columns = _names(insert.group(3)) if insert.group(3) else tables.get(table, [])
-        for values in insert_rows(statement[insert.end() :]):
+        rows = insert_rows(statement[insert.end() :])
+        while block := list(itertools.islice(rows, ROWS_AT_ONCE)):
+            yield from _rows(table, columns, block, counters, columnar)
+
+
+def _rows(table: str, columns: list[str], rows: list[list], counters: dict, columnar: bool):
+    """Records of `rows` one by one, or (columnar) as Rows of rows of the same width."""
+    if not columnar:
+        for values in rows:
             yield _record(table, columns, values, counters)
+        return
+    for width, group in itertools.groupby(rows, len):
+        group = list(group)
+        if width == 0:
+            yield from (_record(table, columns, values, counters) for values in group)
+            continue
+        names = [columns[i] if i < len(columns) else None for i in range(width)]
+        cells = [pa.array(["" if value is None else value for value in column], pa.string()) for column in zip(*group, strict=True)]
+        yield Rows(names, cells, counters.get(table, 0) + 1, f"table {table} row ", every_row_a_record=True)
+        counters[table] = counters.get(table, 0) + len(group)
 
 
 def _record(table: str, columns: list[str], values: list, counters: dict) -> Record:
