@@ -148,18 +148,18 @@ def test_arrow_stops_at_a_ragged_row_and_csv_reader_goes_on_from_there(tmp_path,
     path = tmp_path / "ragged.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     items = _items(path)
-    assert isinstance(items[0], Rows) and isinstance(items[-1], Record)
-    assert items[-1].locator == "row 61"
+    assert all(isinstance(item, Rows) for item in items)
+    assert items[-1].first_row + len(items[-1]) - 1 == 61
     columnar, rows = _both(path, tmp_path)
     assert columnar == rows
     assert "row 51" in {row["locator"] for row in columnar[1]}
 
 
-def test_a_csv_that_is_not_utf8_is_read_row_by_row(tmp_path):
+def test_a_csv_that_is_not_utf8_is_read_by_csv_reader(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes(f"Nom;Prénom;NIR\nLÉVÊQUE;Hélène;{NIR_DUPONT}\n".encode("cp1252"))
     items = _items(path)
-    assert items and all(isinstance(item, Record) for item in items)
+    assert items and all(isinstance(item, Rows) for item in items)  # read by csv.reader, detected in blocks
     columnar, rows = _both(path, tmp_path)
     assert columnar == rows
     assert {row["detector"] for row in columnar[2]} == {"last_name", "first_name", "nir"}
@@ -185,7 +185,7 @@ def test_a_byte_that_is_not_utf8_past_the_head_hands_over_to_csv_reader(tmp_path
     path = tmp_path / "mixed.csv"
     path.write_bytes(b"\n".join(lines))
     items = _items(path)
-    assert isinstance(items[0], Rows) and isinstance(items[-1], Record)
+    assert all(isinstance(item, Rows) for item in items)
     columnar, rows = _both(path, tmp_path)
     assert columnar == rows
     assert "row 2501" in {row["locator"] for row in columnar[1]}
@@ -224,3 +224,32 @@ def test_the_synthetic_corpus_sql_dump_gives_the_same_part(tmp_path):
     (path,) = (tmp_path / "c" / "dump").rglob("*.sql")
     columnar, rows = _both(path, tmp_path)
     assert columnar == rows and columnar[0]["records"] > 50
+
+
+def test_a_spreadsheet_read_in_blocks_gives_the_part_read_row_by_row(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    import datetime
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Patients"
+    sheet.append([None])
+    sheet.append(["IPP", "Nom", "Prénom", "Date de naissance", "NIR", "Montant"])
+    for number in range(1500):
+        if number % 97 == 0:
+            sheet.append([])
+            continue
+        sheet.append([100000 + number, ["DUPONT", "MARTIN", None][number % 3], "Jean", datetime.datetime(1965, 3, 12),
+                      NIR_DUPONT if number % 5 == 0 else None, 12.5 if number % 2 else 30.0])
+    other = book.create_sheet("Stock")
+    other.append(["article", "quantite"])
+    for number in range(300):
+        other.append([f"compresses {number % 7}", number])
+    path = tmp_path / "export.xlsx"
+    book.save(path)
+    items = _items(path)
+    assert all(isinstance(item, Rows) for item in items) and len(items) >= 3
+    columnar, rows = _both(path, tmp_path)
+    assert columnar == rows
+    locators = [row["locator"] for row in columnar[1]]
+    assert locators[0] == "sheet Patients row 4" and not any("Stock" in locator for locator in locators)

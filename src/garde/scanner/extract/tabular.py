@@ -45,9 +45,10 @@ def looks_like_header(row: list[str]) -> bool:
     return wordy == len(cells) and len(set(cells)) == len(cells)
 
 
-def table_records(rows, locator_prefix: str = "row ", first_row_number: int = 1, texts: bool = False, names=None):
-    """Records of a table's rows; `texts`: every cell is already a str (csv.reader), no conversion;
-    `names`: the column names when the header was read before these rows."""
+def _data_rows(rows, first_row_number: int, texts: bool, names):
+    """(row number, cells, column names) of each row after the header: the header is the first
+    non-blank row when it looks like one (otherwise that row is data and the columns have no name);
+    `names` when the header was read before these rows."""
     for number, row in enumerate(rows, start=first_row_number):
         cells = row if texts else ["" if cell is None else _cell_text(cell) for cell in row]
         if names is None:
@@ -57,10 +58,42 @@ def table_records(rows, locator_prefix: str = "row ", first_row_number: int = 1,
             if names is not None:
                 continue
             names = [None] * len(cells)
-        row_names = names if len(cells) <= len(names) else names + [None] * (len(cells) - len(names))  # a ragged row: its extra cells have no column
+        yield number, cells, names
+
+
+def table_records(rows, locator_prefix: str = "row ", first_row_number: int = 1, texts: bool = False, names=None):
+    """Records of a table's rows; `texts`: every cell is already a str (csv.reader), no conversion;
+    `names`: the column names when the header was read before these rows."""
+    for number, cells, columns in _data_rows(rows, first_row_number, texts, names):
+        row_names = columns if len(cells) <= len(columns) else columns + [None] * (len(cells) - len(columns))  # a ragged row: its extra cells have no column
         fields = [Field(name, cell) for name, cell in zip(row_names, cells, strict=False) if cell and not cell.isspace()]
         if fields:
             yield Record(f"{locator_prefix}{number}", fields)
+
+
+def table_rows(rows, locator_prefix: str = "row ", first_row_number: int = 1, texts: bool = False, names=None):
+    """What table_records yields for `rows`, as Rows: blocks of at most ROWS_AT_ONCE consecutive
+    rows of the same width after the header (a row of another width starts a new block)."""
+    block: list[list[str]] = []
+    block_start = first_row_number
+    columns: list[str | None] = []
+    for number, cells, columns in _data_rows(rows, first_row_number, texts, names):
+        if block and (len(cells) != len(block[0]) or len(block) >= ROWS_AT_ONCE):
+            yield _block(columns, block, block_start, locator_prefix)
+            block = []
+        if not cells:  # an empty line: no cell, no record
+            continue
+        if not block:
+            block_start = number
+        block.append(cells)
+    if block:
+        yield _block(columns, block, block_start, locator_prefix)
+
+
+def _block(names: list[str | None], block: list[list[str]], first_row: int, locator_prefix: str) -> Rows:
+    width = len(block[0])
+    columns = [pa.array(column, pa.string()) for column in zip(*block, strict=True)]
+    return Rows((names + [None] * width)[:width], columns, first_row, locator_prefix)
 
 
 def column_names(cells: list[str]) -> list[str | None] | None:
@@ -87,7 +120,7 @@ def csv_rows(source: Source):
     """The rows of a CSV file column by column (model.Rows, ROWS_AT_ONCE at a time), read by Arrow:
     the same rows, cells and row numbers as csv.reader (a test compares them on random text). A
     file Arrow cannot read the same way (not UTF-8, rows of different lengths, a row longer than
-    Arrow's block) goes on from where Arrow stopped with csv.reader and table_records."""
+    Arrow's block) goes on from where Arrow stopped with csv.reader and table_rows."""
     delimiter = _csv_delimiter(source)
     width = _first_row_width(source, delimiter)
     state = _Header()
@@ -108,7 +141,7 @@ def csv_rows(source: Source):
         rows = csv.reader(stream, delimiter=delimiter)
         for _ in itertools.islice(rows, rows_read):
             pass
-        yield from table_records(rows, first_row_number=rows_read + 1, texts=True, names=state.names)
+        yield from table_rows(rows, first_row_number=rows_read + 1, texts=True, names=state.names)
 
 
 ROWS_AT_ONCE = 1024  # Rows a block holds: the worker's batch of records (worker.BATCH_RECORDS)
@@ -178,17 +211,7 @@ def _is_ole(head: bytes) -> bool:
     return head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 
-@extractor(
-    "spreadsheet",
-    extensions={".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"},
-    mime_types={
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.ms-excel",
-        "application/vnd.oasis.opendocument.spreadsheet",
-    },
-    text_based=False,
-)
-def extract_spreadsheet(source: Source):
+def _sheets(source: Source, columnar: bool):
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
     try:
@@ -202,4 +225,19 @@ def extract_spreadsheet(source: Source):
             rows = workbook.get_sheet_by_name(sheet_name).iter_rows()
         except (CalamineError, ValueError) as error:
             raise ExtractionError(f"sheet {sheet_name!r} cannot be read ({error})") from None
-        yield from table_records(rows, locator_prefix=f"sheet {sheet_name} row ")
+        yield from (table_rows if columnar else table_records)(rows, locator_prefix=f"sheet {sheet_name} row ")
+
+
+@extractor(
+    "spreadsheet",
+    extensions={".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"},
+    mime_types={
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-excel",
+        "application/vnd.oasis.opendocument.spreadsheet",
+    },
+    text_based=False,
+    columnar=lambda source: _sheets(source, True),
+)
+def extract_spreadsheet(source: Source):
+    yield from _sheets(source, False)
