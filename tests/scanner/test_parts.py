@@ -62,6 +62,18 @@ def test_a_part_is_done_only_once_written_whole(tmp_path):
     assert not part_done(parts, SHA) and read_part(parts, SHA) is None
 
 
+def test_a_packed_part_that_is_not_whole_is_read_as_no_part(tmp_path):
+    """Renamed into place once written, a packed part is whole; one cut short anyway (a crash of the
+    machine) or of another format makes its file scanned again, never a wrong result."""
+    path = _table(tmp_path / "patients.csv", 20)
+    process_file(Task(str(path), path.name, SHA), _config(tmp_path / "a"))
+    packed = tmp_path / "a" / "parts" / f"{SHA}.part"
+    whole = packed.read_bytes()
+    for damaged in (whole[:-10], whole[:20], b"GARDEPT0" + whole[8:], whole[:33] + b"}" + whole[34:]):
+        packed.write_bytes(damaged)
+        assert read_part(tmp_path / "a" / "parts", SHA) is None
+
+
 def test_a_file_scanned_again_reads_its_newest_part(tmp_path, monkeypatch):
     """A packed part left by an earlier run is replaced when the file is scanned again with a
     streamed part (and the reverse reads the packed one, written last)."""

@@ -179,18 +179,29 @@ def read_part(parts_dir: Path, sha256: str) -> Part | None:
         packed = pa.py_buffer(packed_path(parts_dir, sha256).read_bytes())
     except OSError:
         packed = None
-    if packed is not None and len(packed) >= _PACKED_HEAD.size:
-        magic, *sizes = _PACKED_HEAD.unpack_from(packed)
-        if magic == _PACKED_MAGIC:
-            outcome_end = _PACKED_HEAD.size + sizes[0]
-            records_end = outcome_end + sizes[1]
-            outcome = json.loads(packed[_PACKED_HEAD.size : outcome_end].to_pybytes())
-            return Part(outcome, packed.slice(outcome_end, sizes[1]), packed.slice(records_end, sizes[2]))
+    if packed is not None:
+        return _unpacked(packed)
     try:
         outcome = json.loads(part_path(parts_dir, sha256).read_text())
     except (OSError, ValueError):
         return None
     return Part(outcome, _data_path(parts_dir, sha256, "records"), _data_path(parts_dir, sha256, "findings"))
+
+
+def _unpacked(packed: pa.Buffer) -> Part | None:
+    """The part in a packed file, or None when it is not one whole (then the file is scanned again)."""
+    if len(packed) < _PACKED_HEAD.size:
+        return None
+    magic, *sizes = _PACKED_HEAD.unpack_from(packed)
+    if magic != _PACKED_MAGIC or len(packed) != _PACKED_HEAD.size + sum(sizes):
+        return None
+    outcome_end = _PACKED_HEAD.size + sizes[0]
+    records_end = outcome_end + sizes[1]
+    try:
+        outcome = json.loads(packed[_PACKED_HEAD.size : outcome_end].to_pybytes())
+    except ValueError:
+        return None
+    return Part(outcome, packed.slice(outcome_end, sizes[1]), packed.slice(records_end, sizes[2]))
 
 
 # A file whose records and findings take less than this in memory gets a packed part: one file
