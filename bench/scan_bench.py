@@ -25,6 +25,9 @@ Two figures are printed side by side on the same dump:
   included), in this process, CPU time. Not counted:
   walking, hashing, masking, keyed hashes, link keys, part files, linkage and report. This is the
   figure of the issue's goal (50 MB/s per core).
+- "worker pass": every file of the dump scanned by the worker's `process_file` in this process
+  (extract, detect, mask, keyed hashes, link keys, the part written), CPU time: what the workers of
+  a scan do, without the walk, the processes and the report.
 - "whole scan": `garde scan` end to end (walk, extract, detect, findings rows, parts, linkage,
   report), CPU time of this process and its workers.
 """
@@ -278,6 +281,20 @@ def identifier_pass(dump: Path) -> dict[str, tuple[int, float, int]]:
     return {kind: tuple(figure) for kind, figure in figures.items()}
 
 
+def worker_pass(dump: Path, parts: Path) -> tuple[int, int, float]:
+    """Every file of `dump` scanned by `process_file` in this process, its parts written to `parts`:
+    (files, bytes, CPU seconds)."""
+    work = parts / "work"
+    work.mkdir(parents=True)
+    config = worker.Config(str(parts), str(work), b"a benchmark key of enough length", False, 0.5, 600.0, 4 << 30)
+    files = size = 0
+    started = time.process_time()
+    for number, path in enumerate(sorted(p for p in dump.rglob("*") if p.is_file())):
+        worker.process_file(worker.Task(str(path), path.name, f"{number:064x}"), config)
+        files, size = files + 1, size + path.stat().st_size
+    return files, size, time.process_time() - started
+
+
 def print_identifier_pass(figures: dict) -> None:
     size = sum(f[0] for f in figures.values())
     cpu = sum(f[1] for f in figures.values())
@@ -302,6 +319,8 @@ def bench_scan(
         compile_seconds = time.perf_counter() - compile_started
         print(f"dump: {size / 1e6:.1f} MB in {files} files, mix={mix}, jobs={jobs}")
         print_identifier_pass(identifier_pass(root / "dump"))
+        files, scanned, cpu = worker_pass(root / "dump", root / "worker-parts")
+        print(f"worker pass (process_file over every file, one core): {files} files, {scanned / 1e6:.1f} MB, CPU {cpu:.1f} s, {scanned / 1e6 / cpu:.2f} MB/s per core")
         if pass_only:
             print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             return
@@ -309,11 +328,18 @@ def bench_scan(
         cpu_before, started = _cpu_seconds(), time.perf_counter()
         if profiler:
             profiler.enable()
-        result = scan([root / "dump"], root / "out", ScanSettings(jobs=jobs, ner=use_ner))
+        report_started = []
+
+        def progress(event: str, **_details) -> None:
+            if event == "report":
+                report_started.append(time.perf_counter())
+
+        result = scan([root / "dump"], root / "out", ScanSettings(jobs=jobs, ner=use_ner), progress)
         if profiler:
             profiler.disable()
             profiler.dump_stats(profile)
-        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_before
+        ended = time.perf_counter()
+        seconds, cpu = ended - started, _cpu_seconds() - cpu_before
     megabytes = size / 1e6
     findings = sum(c["findings"] for c in result.summary["categories"].values())
     cores = max(jobs, 1)
@@ -321,7 +347,7 @@ def bench_scan(
     print(f"engine: {engine}; prefilter compile {compile_seconds:.1f} s (once per scan, not counted below); NER {'on' if use_ner else 'off'}")
     print(
         f"whole scan: wall {seconds:.1f} s ({megabytes / seconds:.2f} MB/s, {megabytes / seconds / cores:.2f} MB/s per job); "
-        f"CPU {cpu:.1f} s ({megabytes / cpu:.2f} MB/s per core)"
+        f"CPU {cpu:.1f} s ({megabytes / cpu:.2f} MB/s per core); of which the report (linkage, output files) {ended - report_started[0]:.1f} s wall"
     )
     per_category = ", ".join(f"{name} {c['findings']}" for name, c in result.summary["categories"].items() if c["findings"])
     print(f"findings: {findings} ({findings / megabytes:.0f}/MB; {per_category}); persons: {result.summary['persons']}")
