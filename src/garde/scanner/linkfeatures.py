@@ -133,17 +133,20 @@ def birth_fields(key: bytes, iso: str | None) -> dict:
     }
 
 
-def link_fields(findings: list[Finding], key: bytes) -> dict:
-    """The link fields of one record (merged into its record row by the worker)."""
+def link_fields(findings: list[Finding], key: bytes, value_hashes: list[str] | None = None) -> dict:
+    """The link fields of one record (merged into its record row by the worker). `value_hashes`:
+    each finding's `keyed_hash(key, detector, normalized)` when the caller has them already."""
+    if value_hashes is None:
+        value_hashes = [keyed_hash(key, f.detector, f.normalized) for f in findings]
     strong, weak, nir, contact, postcodes = set(), set(), set(), set(), []
-    for finding in findings:
+    for finding, value_hash in zip(findings, value_hashes, strict=True):
         link = by_name(finding.detector).link
         if link == "strong":
-            strong.add(keyed_hash(key, finding.detector, finding.normalized))
+            strong.add(value_hash)
             if finding.detector == "nir":
                 nir.add(feature_hash(key, "nir", finding.normalized))
         elif link == "weak":
-            weak.add(keyed_hash(key, finding.detector, finding.normalized))
+            weak.add(value_hash)
         if finding.detector in CONTACT_DETECTORS:
             contact.add(
                 CONTACT_DETECTORS[finding.detector] + feature_hash(key, finding.detector, finding.normalized)

@@ -56,9 +56,22 @@ def mask(value: str, style: str) -> str:
         return f"{local[:1]}***@{host[:1]}***.{tld}"
     if style == "name":
         return " ".join(word[:1] + "*" * (len(word) - 1) for word in value.split())
-    positions = [m.start() for m in _ALNUM.finditer(value)]
-    keep = positions[:1] + positions[-2:] if len(positions) > 6 else positions[:1]
-    masked = _ALNUM.sub("*", value)
+    return _mask_characters(value)
+
+
+def _mask_characters(value: str) -> str:
+    """Every letter and digit starred but the first, and the last two when more than six: found
+    from both ends rather than listed (a finding's mask is per-finding work, a dump has millions)."""
+    masked, count = _ALNUM.subn("*", value)
+    if not count:
+        return masked
+    keep = [_ALNUM.search(value).start()]
+    index = len(value)
+    while count > 6 and len(keep) < 3:
+        index -= 1
+        if masked[index] != value[index]:  # a starred letter or digit (a "*" of the value is neither)
+            keep.append(index)
+    characters = list(masked)
     for index in keep:
-        masked = masked[:index] + value[index] + masked[index + 1 :]
-    return masked
+        characters[index] = value[index]
+    return "".join(characters)

@@ -119,34 +119,43 @@ def _data_path(parts_dir: Path, sha256: str, kind: str) -> Path:
 
 @dataclass
 class Part:
-    """A finished part: the file's outcome, and its records and findings as Arrow IPC files (paths,
-    or the bytes of a packed part) read one batch at a time (a file of millions of records is
-    never held whole)."""
+    """A finished part: the file's outcome, and its records and findings: the rows of a packed part,
+    or the Arrow IPC files a large part streamed them to, read one batch at a time (a file of millions
+    of records is never held whole)."""
 
     outcome: dict
-    records_path: Path | pa.Buffer
-    findings_path: Path | pa.Buffer
+    records: list[dict] | Path
+    findings: list[dict] | Path
+
+    @property
+    def packed(self) -> bool:
+        return isinstance(self.records, list)
+
+    def batches(self, kind: str):
+        """The "records" or "findings" as Arrow batches (PART_SCHEMAS). Nothing when the outcome
+        counts none: a file killed over its time limit may have left a data file cut short."""
+        if not self.outcome.get(kind):
+            return
+        data = getattr(self, kind)
+        if isinstance(data, list):
+            yield pa.RecordBatch.from_pylist(data, schema=PART_SCHEMAS[kind])
+        else:
+            yield from _batches(data)
 
     def record_batches(self):
-        """Nothing when the outcome counts none: a file killed over its time limit may have left a
-        data file cut short."""
-        if self.outcome.get("records"):
-            yield from _batches(self.records_path)
+        return self.batches("records")
 
     def finding_batches(self):
-        if self.outcome.get("findings"):
-            yield from _batches(self.findings_path)
+        return self.batches("findings")
 
 
+PART_SCHEMAS = {"records": PART_RECORDS, "findings": PART_FINDINGS}
 # Part files up to this size are read whole before their batches are decoded: opening one takes 60 µs
-# instead of 140-250 µs through a file handle, and a dump has a part file or two per file.
+# instead of 140-250 µs through a file handle.
 SMALL_PART_BYTES = 1 << 20
 
 
-def _batches(path: Path | pa.Buffer):
-    if isinstance(path, pa.Buffer):
-        yield from _read_batches(pa.BufferReader(path))
-        return
+def _batches(path: Path):
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -167,8 +176,11 @@ def _read_batches(source):
 
 
 # A packed part: this magic, the lengths of its three sections (little-endian, 8 bytes each), then the
-# outcome as JSON and the records and findings as Arrow IPC files (empty when there are none).
-_PACKED_MAGIC = b"GARDEPT1"
+# outcome, the records and the findings as JSON. Records and findings are each a list of batches
+# (lists of rows, a row an object of PART_SCHEMAS' columns): plain data, because building an Arrow
+# table costs 150-650 µs however few its rows, and most files have a handful; the report converts
+# the rows of many files at once.
+_PACKED_MAGIC = b"GARDEPT2"
 _PACKED_HEAD = struct.Struct("<8sQQQ")
 
 
@@ -176,7 +188,7 @@ def read_part(parts_dir: Path, sha256: str) -> Part | None:
     """The finished part of a file, or None if there is none or its run was killed before the
     outcome was written (the file is then scanned again by --resume)."""
     try:
-        packed = pa.py_buffer(packed_path(parts_dir, sha256).read_bytes())
+        packed = packed_path(parts_dir, sha256).read_bytes()
     except OSError:
         packed = None
     if packed is not None:
@@ -188,25 +200,31 @@ def read_part(parts_dir: Path, sha256: str) -> Part | None:
     return Part(outcome, _data_path(parts_dir, sha256, "records"), _data_path(parts_dir, sha256, "findings"))
 
 
-def _unpacked(packed: pa.Buffer) -> Part | None:
+def _unpacked(packed: bytes) -> Part | None:
     """The part in a packed file, or None when it is not one whole (then the file is scanned again)."""
     if len(packed) < _PACKED_HEAD.size:
         return None
     magic, *sizes = _PACKED_HEAD.unpack_from(packed)
     if magic != _PACKED_MAGIC or len(packed) != _PACKED_HEAD.size + sum(sizes):
         return None
-    outcome_end = _PACKED_HEAD.size + sizes[0]
-    records_end = outcome_end + sizes[1]
+    sections, start = [], _PACKED_HEAD.size
+    for size in sizes:
+        sections.append(packed[start : start + size])
+        start += size
     try:
-        outcome = json.loads(packed[_PACKED_HEAD.size : outcome_end].to_pybytes())
-    except ValueError:
+        outcome, record_batches, finding_batches = map(json.loads, sections)
+        records = [row for batch in record_batches for row in batch]
+        findings = [row for batch in finding_batches for row in batch]
+    except (ValueError, TypeError):
         return None
-    return Part(outcome, packed.slice(outcome_end, sizes[1]), packed.slice(records_end, sizes[2]))
+    if not isinstance(outcome, dict) or not all(isinstance(row, dict) for row in records + findings):
+        return None
+    return Part(outcome, records, findings)
 
 
-# A file whose records and findings take less than this in memory gets a packed part: one file
-# written once, instead of two data files and an outcome (each file costs 100-200 µs to create, and
-# a dump of letters has about 100 files per MB).
+# A file whose records and findings take less than this as JSON gets a packed part: one file written
+# once, instead of two data files and an outcome (each file costs 100-200 µs to create, and a dump of
+# letters has about 100 files per MB).
 PACKED_BYTES = 1 << 20
 
 
@@ -218,27 +236,30 @@ class PartWriter:
     def __init__(self, parts_dir: Path, sha256: str):
         self.parts_dir, self.sha256 = Path(parts_dir), sha256
         self._writers: dict[str, tuple] = {}
-        self._held: dict[str, list[pa.Table]] = {"records": [], "findings": []}
+        self._held: dict[str, list[tuple[list[dict], bytes]]] = {"records": [], "findings": []}  # each batch's rows and JSON
         self._held_bytes = 0
 
     def add(self, record_rows: list[dict], finding_rows: list[dict]) -> None:
         if record_rows:
-            self._add("records", pa.Table.from_pylist([stored_record(row) for row in record_rows], schema=PART_RECORDS))
+            self._add("records", [stored_record(row) for row in record_rows])
         if finding_rows:
-            self._add("findings", pa.Table.from_pylist(finding_rows, schema=PART_FINDINGS))
+            self._add("findings", finding_rows)
 
-    def _add(self, kind: str, table: pa.Table) -> None:
-        if not self._writers and self._held_bytes + table.nbytes <= PACKED_BYTES:
-            self._held[kind].append(table)
-            self._held_bytes += table.nbytes
-            return
-        for held_kind, tables in self._held.items():  # too much to hold: stream from now on
-            for held in tables:
-                self._write(held_kind, held)
-        self._held = {"records": [], "findings": []}
-        self._write(kind, table)
+    def _add(self, kind: str, rows: list[dict]) -> None:
+        if not self._writers:
+            encoded = json.dumps(rows).encode()
+            if self._held_bytes + len(encoded) <= PACKED_BYTES:
+                self._held[kind].append((rows, encoded))
+                self._held_bytes += len(encoded)
+                return
+            for held_kind, held in self._held.items():  # too much to hold: stream from now on
+                for held_rows, _encoded in held:
+                    self._write(held_kind, held_rows)
+            self._held = {"records": [], "findings": []}
+        self._write(kind, rows)
 
-    def _write(self, kind: str, table: pa.Table) -> None:
+    def _write(self, kind: str, rows: list[dict]) -> None:
+        table = pa.Table.from_pylist(rows, schema=PART_SCHEMAS[kind])
         if kind not in self._writers:
             sink = pa.OSFile(str(_data_path(self.parts_dir, self.sha256, kind)), "wb")
             self._writers[kind] = (sink, pa.ipc.new_file(sink, table.schema))
@@ -246,7 +267,8 @@ class PartWriter:
 
     def finish(self, outcome: dict) -> None:
         if not self._writers:
-            write_packed(self.parts_dir, self.sha256, outcome, self._held["records"], self._held["findings"])
+            batches = {kind: [encoded for _rows, encoded in held] for kind, held in self._held.items()}
+            write_packed(self.parts_dir, self.sha256, outcome, batches["records"], batches["findings"])
             return
         for kind in ("records", "findings"):  # a data file left by a killed run must not be read
             if kind not in self._writers:
@@ -259,18 +281,9 @@ class PartWriter:
         write_outcome(self.parts_dir, self.sha256, outcome)
 
 
-def _ipc_file(tables: list[pa.Table], schema: pa.Schema) -> bytes:
-    if not tables:
-        return b""
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, schema) as writer:
-        for table in tables:
-            writer.write_table(table)
-    return sink.getvalue().to_pybytes()
-
-
-def write_packed(parts_dir: Path, sha256: str, outcome: dict, records: list[pa.Table], findings: list[pa.Table]) -> None:
-    sections = [json.dumps(outcome).encode(), _ipc_file(records, PART_RECORDS), _ipc_file(findings, PART_FINDINGS)]
+def write_packed(parts_dir: Path, sha256: str, outcome: dict, records: list[bytes], findings: list[bytes]) -> None:
+    """`records`, `findings`: each batch's rows as JSON."""
+    sections = [json.dumps(outcome).encode(), b"[" + b",".join(records) + b"]", b"[" + b",".join(findings) + b"]"]
     target = packed_path(Path(parts_dir), sha256)
     temporary = target.with_suffix(".part.tmp")
     temporary.write_bytes(_PACKED_HEAD.pack(_PACKED_MAGIC, *map(len, sections)) + b"".join(sections))
@@ -282,12 +295,6 @@ def write_outcome(parts_dir: Path, sha256: str, outcome: dict) -> None:
     temporary = target.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(outcome))
     os.replace(temporary, target)
-
-
-def record_keys(findings: list[Finding], key: bytes) -> dict:
-    """Link fields of a record, merged into its record row: strong keys (NIR/INS, IPP), name + birth
-    date key, weak keys, and the keyed-hash features of the probabilistic linkage (linkfeatures.py)."""
-    return link_fields(findings, key)
 
 
 def process_file(task: Task, config: Config, ahead: _Extracted | None = None) -> dict:
@@ -430,12 +437,14 @@ def _add_record(
     if not findings:
         return
     record_id = f"{sha256[:16]}#{index}"
+    value_hashes = []
     for finding in findings:
         detector = by_name(finding.detector)
         value_key = (finding.detector, finding.normalized)
         value_hash = hashes.get(value_key)
         if value_hash is None:
             value_hash = hashes[value_key] = keyed_hash(config.key, finding.detector, finding.normalized)
+        value_hashes.append(value_hash)
         finding_rows.append(
             {
                 "record_id": record_id,
@@ -458,7 +467,9 @@ def _add_record(
             "identifies": any(by_name(f.detector).identifies for f in findings),
             "categories": sorted({f.category for f in findings}),
             "detectors": sorted({f.detector for f in findings}),
-            **record_keys(findings, config.key),
+            # link fields: strong keys (NIR/INS, IPP), name + birth date key, weak keys, and the
+            # keyed-hash features of the probabilistic linkage (linkfeatures.py)
+            **link_fields(findings, config.key, value_hashes),
         }
     )
 
