@@ -166,3 +166,21 @@ def test_prefilter_offsets_hold_for_ascii_and_non_ascii_batches():
         low, high = hits[index].windows["phone"][0]
         assert low <= mixed[index].index("06") < high
     assert hits[4] is None
+
+
+@pytest.mark.parametrize("prefix", ["0", "+33 ", "0033 ", "+33 (0)", "+33(0) "])
+def test_french_phone_numbers_get_libphonenumbers_verdict_without_calling_it_per_number(prefix):
+    """National and international forms of a French number are checked by their first digits (one
+    libphonenumber call per prefix): the same verdict and E.164 form as libphonenumber itself."""
+    import phonenumbers
+
+    from garde.scanner.detect.validators import validate_phone
+
+    numbers = random.Random(prefix)
+    for _ in range(400):
+        digits = str(numbers.randint(1, 9)) + "".join(numbers.choice("0123456789") for _ in range(8))
+        text = prefix + digits[0] + " " + " ".join(digits[i : i + 2] for i in range(1, 9, 2))
+        parsed = phonenumbers.parse(text, "FR")
+        expected = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) if phonenumbers.is_valid_number(parsed) else None
+        found = validate_phone(text)
+        assert (found.normalized if found else None) == expected, text

@@ -1,12 +1,14 @@
 """Masked forms a DPO reads in findings.parquet and the report: enough to recognise a value, never
 enough to recover it."""
 
+import hashlib
+import hmac
 import re
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from garde.scanner.mask import mask
+from garde.scanner.mask import keyed_hash, mask
 
 
 def test_an_identifier_keeps_its_first_character_and_last_two():
@@ -40,3 +42,9 @@ def _starred_by_listing(value: str) -> str:
 @given(st.text(alphabet=st.sampled_from("aZé9 0-._*/Ç\t"), max_size=30))
 def test_the_mask_follows_the_rule_on_any_value(value):
     assert mask(value, "default") == _starred_by_listing(value)
+
+
+@given(st.binary(max_size=100), st.text(max_size=40))
+def test_the_keyed_hash_is_hmac_sha256_of_space_and_value(key, value):
+    expected = hmac.new(key, f"nir:{value}".encode(), hashlib.sha256).hexdigest()
+    assert keyed_hash(key, "nir", value) == expected

