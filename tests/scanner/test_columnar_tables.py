@@ -50,7 +50,7 @@ def _part(path, folder, use_ner=False) -> tuple:
         outcome = process_file(Task(str(path), path.name, SHA), _config(folder, use_ner))
     finally:
         ner.configure(before)
-    part = read_part(folder / "parts", SHA)
+    part = read_part(folder / "parts", SHA, outcome.get("part"))
     records = [row for batch in part.record_batches() for row in batch.to_pylist()]
     findings = [row for batch in part.finding_batches() for row in batch.to_pylist()]
     essentials = {key: outcome[key] for key in ("extractor", "records", "findings", "error")}

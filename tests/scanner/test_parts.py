@@ -1,8 +1,11 @@
-"""A scanned file's part: a small one is one packed file (outcome, records, findings), a large one
-streams its records and findings to two Arrow files and writes its outcome last. Both read back the
-same, and a part is done only once its last file is in place."""
+"""A scanned file's part: a small one is an entry appended to its worker's pack (outcome, records,
+findings), a large one streams its records and findings to two Arrow files and writes its outcome
+last. Both read back the same; a part is done only once whole, and one that is not whole makes its
+file scanned again."""
 
-from garde.scanner import worker
+import os
+
+from garde.scanner import packs, worker
 from garde.scanner.detect import prefilter
 from garde.scanner.worker import Config, Task, part_done, process_file, read_part
 
@@ -10,6 +13,7 @@ from .helpers import NIR_DUPONT
 
 KEY = b"a-test-key-of-enough-length"
 SHA = "cd" * 32
+OTHER = "ef" * 32
 
 
 def _config(folder) -> Config:
@@ -25,66 +29,86 @@ def _table(path, rows: int):
     return path
 
 
-def _contents(folder) -> tuple:
-    part = read_part(folder / "parts", SHA)
+def _scan(path, folder, sha256=SHA) -> dict:
+    outcome = process_file(Task(str(path), path.name, sha256), _config(folder))
+    packs.close(str(folder / "parts"))
+    return outcome
+
+
+def _contents(folder, outcome: dict, sha256=SHA) -> tuple:
+    part = read_part(folder / "parts", sha256, outcome.get("part"))
     records = [row for batch in part.record_batches() for row in batch.to_pylist()]
     findings = [row for batch in part.finding_batches() for row in batch.to_pylist()]
-    return {k: v for k, v in part.outcome.items() if k != "seconds"}, records, findings
+    return {k: v for k, v in part.outcome.items() if k not in ("seconds", "part")}, records, findings
 
 
-def test_a_small_file_leaves_one_packed_part(tmp_path):
-    path = _table(tmp_path / "patients.csv", 20)
-    outcome = process_file(Task(str(path), path.name, SHA), _config(tmp_path / "a"))
-    assert [p.name for p in (tmp_path / "a" / "parts").iterdir()] == [f"{SHA}.part"]
-    assert part_done(tmp_path / "a" / "parts", SHA)
-    read, records, findings = _contents(tmp_path / "a")
+def test_a_small_file_leaves_an_entry_in_its_workers_pack(tmp_path):
+    outcome = _scan(_table(tmp_path / "patients.csv", 20), tmp_path / "a")
+    assert [p.name for p in (tmp_path / "a" / "parts").iterdir()] == [outcome["part"]["pack"]]
+    assert outcome["part"]["pack"].endswith(".pack") and part_done(tmp_path / "a" / "parts", outcome)
+    read, records, findings = _contents(tmp_path / "a", outcome)
     assert read["records"] == outcome["records"] == len(records) == 20
     assert read["findings"] == len(findings) == 100
     assert {row["detector"] for row in findings} == {"ipp", "last_name", "first_name", "nir", "phone"}
 
 
+def test_one_process_appends_every_small_file_to_the_same_pack(tmp_path):
+    config = _config(tmp_path / "a")
+    outcomes = [
+        process_file(Task(str(_table(tmp_path / f"t{n}.csv", n + 1)), f"t{n}.csv", f"{n:064x}"), config) for n in range(5)
+    ]
+    packs.close(config.parts_dir)
+    assert len({outcome["part"]["pack"] for outcome in outcomes}) == 1
+    assert len(list((tmp_path / "a" / "parts").iterdir())) == 1
+    indexed = dict(packs.index(tmp_path / "a" / "parts"))
+    assert indexed == {f"{n:064x}": outcomes[n]["part"] for n in range(5)}
+    assert [_contents(tmp_path / "a", o, f"{n:064x}")[0]["records"] for n, o in enumerate(outcomes)] == [1, 2, 3, 4, 5]
+
+
 def test_a_large_file_streams_its_part_and_reads_back_the_same(tmp_path, monkeypatch):
     path = _table(tmp_path / "patients.csv", 3000)
-    process_file(Task(str(path), path.name, SHA), _config(tmp_path / "packed"))
+    packed = _scan(path, tmp_path / "packed")
     monkeypatch.setattr(worker, "PACKED_BYTES", 10_000)
-    process_file(Task(str(path), path.name, SHA), _config(tmp_path / "streamed"))
+    streamed = _scan(path, tmp_path / "streamed")
     names = sorted(p.name for p in (tmp_path / "streamed" / "parts").iterdir())
     assert names == [f"{SHA}.findings.arrow", f"{SHA}.json", f"{SHA}.records.arrow"]
-    assert _contents(tmp_path / "streamed") == _contents(tmp_path / "packed")
-    assert _contents(tmp_path / "packed")[0]["findings"] == 15000
+    assert "part" not in streamed and part_done(tmp_path / "streamed" / "parts", streamed)
+    assert _contents(tmp_path / "streamed", streamed) == _contents(tmp_path / "packed", packed)
+    assert _contents(tmp_path / "packed", packed)[0]["findings"] == 15000
 
 
 def test_a_part_is_done_only_once_written_whole(tmp_path):
     parts = tmp_path / "parts"
     parts.mkdir()
-    (parts / f"{SHA}.part.tmp").write_bytes(b"cut short by a kill")
     (parts / f"{SHA}.records.arrow").write_bytes(b"left by a killed run")
-    assert not part_done(parts, SHA) and read_part(parts, SHA) is None
+    outcome = {"sha256": SHA, "records": 1}
+    assert not part_done(parts, outcome) and read_part(parts, SHA) is None
 
 
-def test_a_packed_part_that_is_not_whole_is_read_as_no_part(tmp_path):
-    """Renamed into place once written, a packed part is whole; one cut short anyway (a crash of the
-    machine) or of another format makes its file scanned again, never a wrong result."""
-    path = _table(tmp_path / "patients.csv", 20)
-    process_file(Task(str(path), path.name, SHA), _config(tmp_path / "a"))
-    packed = tmp_path / "a" / "parts" / f"{SHA}.part"
-    whole = packed.read_bytes()
-    for damaged in (whole[:-10], whole[:20], b"GARDEPT0" + whole[8:], whole[:33] + b"}" + whole[34:]):
-        packed.write_bytes(damaged)
-        assert read_part(tmp_path / "a" / "parts", SHA) is None
+def test_an_entry_that_is_not_whole_is_read_as_no_part(tmp_path):
+    """An entry cut short (a worker killed while writing it), damaged, of another format or of
+    another file makes its file scanned again, never a wrong result."""
+    outcome = _scan(_table(tmp_path / "patients.csv", 20), tmp_path / "a")
+    location = outcome["part"]
+    pack = tmp_path / "a" / "parts" / location["pack"]
+    whole = pack.read_bytes()
+    assert read_part(tmp_path / "a" / "parts", SHA, location) is not None
+    assert read_part(tmp_path / "a" / "parts", OTHER, location) is None
+    assert read_part(tmp_path / "a" / "parts", SHA, {**location, "pack": "missing.pack"}) is None
+    head = packs.HEAD.size
+    for damaged in (whole[:-10], whole[:20], b"GARDEPK0" + whole[8:], whole[:head] + b"}" + whole[head + 1 :]):
+        pack.write_bytes(damaged)
+        assert read_part(tmp_path / "a" / "parts", SHA, location) is None
 
 
-def test_a_file_scanned_again_reads_its_newest_part(tmp_path, monkeypatch):
-    """A packed part left by an earlier run is replaced when the file is scanned again with a
-    streamed part (and the reverse reads the packed one, written last)."""
-    small = _table(tmp_path / "small.csv", 5)
-    config = _config(tmp_path / "run")
-    process_file(Task(str(small), small.name, SHA), config)
-    monkeypatch.setattr(worker, "PACKED_BYTES", 1_000)
-    large = _table(tmp_path / "large.csv", 300)
-    process_file(Task(str(large), large.name, SHA), config)
-    assert not (tmp_path / "run" / "parts" / f"{SHA}.part").exists()
-    assert _contents(tmp_path / "run")[0]["records"] == 300
-    monkeypatch.setattr(worker, "PACKED_BYTES", 1 << 20)
-    process_file(Task(str(small), small.name, SHA), config)
-    assert _contents(tmp_path / "run")[0]["records"] == 5
+def test_the_index_stops_at_an_entry_cut_short(tmp_path):
+    config = _config(tmp_path / "a")
+    first = process_file(Task(str(_table(tmp_path / "a.csv", 2)), "a.csv", SHA), config)
+    second = process_file(Task(str(_table(tmp_path / "b.csv", 2)), "b.csv", OTHER), config)
+    packs.close(config.parts_dir)
+    pack = tmp_path / "a" / "parts" / first["part"]["pack"]
+    assert dict(packs.index(tmp_path / "a" / "parts")) == {SHA: first["part"], OTHER: second["part"]}
+    os.truncate(pack, pack.stat().st_size - 1)  # killed while writing the second entry
+    assert dict(packs.index(tmp_path / "a" / "parts")) == {SHA: first["part"]}
+    os.truncate(pack, 7)  # killed while writing the first
+    assert dict(packs.index(tmp_path / "a" / "parts")) == {}

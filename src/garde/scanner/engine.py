@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from garde.scanner import packs
 from garde.scanner.detect import ner, prefilter
 from garde.scanner.ledger import Ledger
 from garde.scanner.mask import load_key
@@ -154,6 +155,8 @@ def _scan(inputs, out: Path, settings: ScanSettings, progress: Progress, executo
         limits.file_memory, None if executor.in_process else prefilter.serialized(), ner=settings.ner,
     )
     run = _Run(inputs, work.resolve(), parts, config, settings, progress)
+    if settings.resume:
+        run.ledger.add_packed(packs.index(parts))  # where the packed parts of the killed run are
     progress("start", total=input_size(inputs), **executor.describe())
     pool = executor.pool(config)
     ner_before = ner.enabled()  # --jobs 0 scans in this process: leave NER as it was found
@@ -161,6 +164,7 @@ def _scan(inputs, out: Path, settings: ScanSettings, progress: Progress, executo
         run.loop(pool)
     finally:
         pool.close()
+        packs.close(config.parts_dir)  # the pack this process wrote (--jobs 0)
         ner.configure(ner_before)
     progress("report")
     run_info = {
@@ -221,7 +225,7 @@ class _Run:
             return
         self.ledger.add_content(event.sha256)
         self.ledger.add_occurrence(*located, status="scanned")
-        part = read_part(self.parts, event.sha256) if self.settings.resume else None
+        part = read_part(self.parts, event.sha256, self.ledger.packed(event.sha256)) if self.settings.resume else None
         if part is not None:
             outcome = part.outcome
             if not outcome.get("children"):
@@ -235,7 +239,7 @@ class _Run:
 
     def _done(self, task: Task, outcome: dict, sources: deque) -> None:
         item, key = self.items.pop(task.sha256)
-        if not part_done(self.parts, task.sha256):
+        if not part_done(self.parts, outcome):
             write_outcome(self.parts, task.sha256, outcome)  # so --resume does not retry a killer file
         self.ledger.set_outcome(task.sha256, outcome)
         self._discard(item)

@@ -2,7 +2,7 @@
 Python: a dump holds millions of files, and one dict per file would make the scan's memory grow with
 the dump (about 1.5 KB per file).
 
-Four tables:
+Five tables:
 - `occurrences`: every file, archive and attachment the walk met, with its walk key (`walk_key`) and
   its status as the walk saw it (`opened` archive, `scanned`, `duplicate` of a content already met);
 - `contents`: each distinct content (by SHA-256) once, with the outcome of its scan
@@ -10,7 +10,8 @@ Four tables:
 - `findings`: the number of findings of each content's part that holds some (set by the report,
   which reads the parts);
 - `issues`: what the walk reported instead of a file (encrypted archive, refused member...), and the
-  files the report found unreadable (an error in their outcome), by walk key.
+  files the report found unreadable (an error in their outcome), by walk key;
+- `packed`: for a resumed scan, where the packed parts of the killed run are (packs.index).
 
 Files are scanned in parallel and attachments are met when their file's scan ends, so the order of
 arrival is not the walk order. Each event has a walk key (engine._Source: (3,) for the third event
@@ -31,6 +32,7 @@ CREATE TABLE occurrences (
 CREATE TABLE contents (sha256 TEXT PRIMARY KEY, outcome TEXT);
 CREATE TABLE findings (sha256 TEXT PRIMARY KEY, count INTEGER);
 CREATE TABLE issues (walk_key TEXT, path TEXT, kind TEXT, reason TEXT);
+CREATE TABLE packed (sha256 TEXT PRIMARY KEY, location TEXT);
 CREATE INDEX issues_key ON issues (walk_key);
 """
 _LOCATED = "('scanned', 'duplicate')"  # occurrences that stand for a content (not an opened archive)
@@ -71,6 +73,16 @@ class Ledger:
 
     def set_outcome(self, sha256: str, outcome: dict) -> None:
         self._write("UPDATE contents SET outcome = ? WHERE sha256 = ?", (json.dumps(outcome), sha256))
+
+    def add_packed(self, entries) -> None:
+        """(sha256, location) of packed parts; a later entry of a content replaces an earlier one."""
+        for sha256, location in entries:
+            self._write("INSERT OR REPLACE INTO packed VALUES (?, ?)", (sha256, json.dumps(location)))
+        self.commit()
+
+    def packed(self, sha256: str) -> dict | None:
+        row = self.connection.execute("SELECT location FROM packed WHERE sha256 = ?", (sha256,)).fetchone()
+        return json.loads(row[0]) if row else None
 
     def set_findings(self, sha256: str, findings: int) -> None:
         self._write("INSERT INTO findings VALUES (?, ?)", (sha256, findings))

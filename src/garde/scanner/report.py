@@ -92,7 +92,7 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
     def record_parts():
         for sha256, _path, _copies, outcome in ledger.contents():  # in walk order: the output does not depend on --jobs
             notes.update(outcome.get("notes", {}))
-            part = read_part(parts, sha256)
+            part = read_part(parts, sha256, outcome.get("part"))
             if part is None:
                 continue
             if part.outcome.get("findings"):
@@ -107,8 +107,8 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
     category_findings, category_distinct, detector_findings = Counter(), Counter(), Counter()
     person_of = _PersonOf(store)
     finding_parts = (
-        (read_part(parts, sha256), {"path": path, "sha256": sha256, "occurrences": copies})
-        for sha256, path, copies, _outcome in ledger.contents(with_findings=True)  # the store's order, which _PersonOf follows
+        (read_part(parts, sha256, outcome.get("part")), {"path": path, "sha256": sha256, "occurrences": copies})
+        for sha256, path, copies, outcome in ledger.contents(with_findings=True)  # the store's order, which _PersonOf follows
     )
     with RowGroupWriter(out / "findings.parquet", FINDINGS_SCHEMA) as writer:
         for batch in _in_batches(finding_parts, "findings", _FINDINGS_OF_PARTS):

@@ -1,11 +1,12 @@
-"""Scans one file: extract -> detect -> per-record link keys, written as a part named by the content
-hash (records and findings as Arrow IPC files written batch by batch, then the outcome). Runs in worker processes with a time and memory limit, or in-process for --jobs 0."""
+"""Scans one file: extract -> detect -> per-record link keys, written as the file's part: for most
+files an entry of the worker's pack (packs.py), for a large one its records and findings as Arrow IPC
+files written batch by batch, then its outcome, named by the content hash. Runs in worker processes
+with a time and memory limit, or in-process for --jobs 0."""
 
 import json
 import multiprocessing
 import os
 import resource
-import struct
 import threading
 import time
 import traceback
@@ -17,6 +18,7 @@ from pathlib import Path
 import psutil
 import pyarrow as pa
 
+from garde.scanner import packs
 from garde.scanner.detect import by_name, detect_records, ner, prefilter
 from garde.scanner.detect.tables import detect_rows
 from garde.scanner.extract import ExtractionError, Source, choose
@@ -104,13 +106,9 @@ def part_path(parts_dir: Path, sha256: str) -> Path:
     return parts_dir / f"{sha256}.json"
 
 
-def packed_path(parts_dir: Path, sha256: str) -> Path:
-    """A small part in one file: outcome, records and findings (see write_packed)."""
-    return parts_dir / f"{sha256}.part"
-
-
-def part_done(parts_dir: Path, sha256: str) -> bool:
-    return packed_path(parts_dir, sha256).exists() or part_path(parts_dir, sha256).exists()
+def part_done(parts_dir: Path, outcome: dict) -> bool:
+    """Whether a file's part was written: packed (its outcome says where) or as an outcome file."""
+    return "part" in outcome or part_path(parts_dir, outcome["sha256"]).exists()
 
 
 def _data_path(parts_dir: Path, sha256: str, kind: str) -> Path:
@@ -175,24 +173,16 @@ def _read_batches(source):
         yield reader.get_batch(index)
 
 
-# A packed part: this magic, the lengths of its three sections (little-endian, 8 bytes each), then the
-# outcome, the records and the findings as JSON. Records and findings are each a list of batches
-# (lists of rows, a row an object of PART_SCHEMAS' columns): plain data, because building an Arrow
-# table costs 150-650 µs however few its rows, and most files have a handful; the report converts
-# the rows of many files at once.
-_PACKED_MAGIC = b"GARDEPT2"
-_PACKED_HEAD = struct.Struct("<8sQQQ")
-
-
-def read_part(parts_dir: Path, sha256: str) -> Part | None:
-    """The finished part of a file, or None if there is none or its run was killed before the
-    outcome was written (the file is then scanned again by --resume)."""
-    try:
-        packed = packed_path(parts_dir, sha256).read_bytes()
-    except OSError:
-        packed = None
-    if packed is not None:
-        return _unpacked(packed)
+def read_part(parts_dir: Path, sha256: str, location: dict | None = None) -> Part | None:
+    """The finished part of a file: packed at `location` (see packs.py), else streamed (its outcome
+    file). None if there is none, or its run was killed before it was whole (the file is then scanned
+    again by --resume)."""
+    if location is not None:
+        packed = packs.read(parts_dir, sha256, location)
+        if packed is None:
+            return None
+        outcome, records, findings = packed
+        return Part({**outcome, "part": location}, records, findings)
     try:
         outcome = json.loads(part_path(parts_dir, sha256).read_text())
     except (OSError, ValueError):
@@ -200,31 +190,11 @@ def read_part(parts_dir: Path, sha256: str) -> Part | None:
     return Part(outcome, _data_path(parts_dir, sha256, "records"), _data_path(parts_dir, sha256, "findings"))
 
 
-def _unpacked(packed: bytes) -> Part | None:
-    """The part in a packed file, or None when it is not one whole (then the file is scanned again)."""
-    if len(packed) < _PACKED_HEAD.size:
-        return None
-    magic, *sizes = _PACKED_HEAD.unpack_from(packed)
-    if magic != _PACKED_MAGIC or len(packed) != _PACKED_HEAD.size + sum(sizes):
-        return None
-    sections, start = [], _PACKED_HEAD.size
-    for size in sizes:
-        sections.append(packed[start : start + size])
-        start += size
-    try:
-        outcome, record_batches, finding_batches = map(json.loads, sections)
-        records = [row for batch in record_batches for row in batch]
-        findings = [row for batch in finding_batches for row in batch]
-    except (ValueError, TypeError):
-        return None
-    if not isinstance(outcome, dict) or not all(isinstance(row, dict) for row in records + findings):
-        return None
-    return Part(outcome, records, findings)
-
-
-# A file whose records and findings take less than this as JSON gets a packed part: one file written
-# once, instead of two data files and an outcome (each file costs 100-200 µs to create, and a dump of
-# letters has about 100 files per MB).
+# A file whose records and findings take less than this as JSON gets a packed part: an entry in its
+# worker's pack (packs.py) instead of two data files and an outcome (each file costs 100-900 µs to
+# create, and a dump of letters has about 100 files per MB). Plain rows, not Arrow: building an Arrow
+# table costs 150-650 µs however few its rows, and most files have a handful; the report converts
+# the rows of many files at once.
 PACKED_BYTES = 1 << 20
 
 
@@ -266,9 +236,10 @@ class PartWriter:
         self._writers[kind][1].write_table(table)
 
     def finish(self, outcome: dict) -> None:
+        """Writes the part; a packed part's location goes into `outcome` (for the parent)."""
         if not self._writers:
             batches = {kind: [encoded for _rows, encoded in held] for kind, held in self._held.items()}
-            write_packed(self.parts_dir, self.sha256, outcome, batches["records"], batches["findings"])
+            outcome["part"] = packs.append(self.parts_dir, self.sha256, outcome, batches["records"], batches["findings"])
             return
         for kind in ("records", "findings"):  # a data file left by a killed run must not be read
             if kind not in self._writers:
@@ -277,17 +248,7 @@ class PartWriter:
             writer.close()
             sink.close()
         self._writers = {}
-        packed_path(self.parts_dir, self.sha256).unlink(missing_ok=True)  # an older packed part of this file
         write_outcome(self.parts_dir, self.sha256, outcome)
-
-
-def write_packed(parts_dir: Path, sha256: str, outcome: dict, records: list[bytes], findings: list[bytes]) -> None:
-    """`records`, `findings`: each batch's rows as JSON."""
-    sections = [json.dumps(outcome).encode(), b"[" + b",".join(records) + b"]", b"[" + b",".join(findings) + b"]"]
-    target = packed_path(Path(parts_dir), sha256)
-    temporary = target.with_suffix(".part.tmp")
-    temporary.write_bytes(_PACKED_HEAD.pack(_PACKED_MAGIC, *map(len, sections)) + b"".join(sections))
-    os.replace(temporary, target)
 
 
 def write_outcome(parts_dir: Path, sha256: str, outcome: dict) -> None:
