@@ -112,3 +112,13 @@ def test_the_index_stops_at_an_entry_cut_short(tmp_path):
     assert dict(packs.index(tmp_path / "a" / "parts")) == {SHA: first["part"]}
     os.truncate(pack, 7)  # killed while writing the first
     assert dict(packs.index(tmp_path / "a" / "parts")) == {}
+
+
+def test_a_binary_file_leaves_an_entry_without_records(tmp_path):
+    path = tmp_path / "image.bin"
+    path.write_bytes(bytes(range(256)) * 40)
+    outcome = _scan(path, tmp_path / "a")
+    assert outcome["skipped"] == "binary file of an unsupported type"
+    assert [p.suffix for p in (tmp_path / "a" / "parts").iterdir()] == [".pack"]
+    read, records, findings = _contents(tmp_path / "a", outcome)
+    assert read["skipped"] == outcome["skipped"] and records == findings == []

@@ -268,7 +268,7 @@ def process_file(task: Task, config: Config, ahead: _Extracted | None = None) ->
     if chosen is None:
         outcome["extractor"] = "binary"
         outcome["skipped"] = "binary file of an unsupported type"
-        write_outcome(Path(config.parts_dir), task.sha256, outcome)
+        PartWriter(Path(config.parts_dir), task.sha256).finish(outcome)  # an entry of the pack, without records
         return outcome
     outcome["extractor"] = chosen.name
     writer = PartWriter(Path(config.parts_dir), task.sha256)
