@@ -5,7 +5,10 @@ file scanned again."""
 
 import os
 
-from garde.scanner import packs, worker
+import pyarrow.parquet as pq
+import pytest
+
+from garde.scanner import ScanSettings, packs, report, scan, worker
 from garde.scanner.detect import prefilter
 from garde.scanner.worker import Config, Task, part_done, process_file, read_part
 
@@ -122,3 +125,30 @@ def test_a_binary_file_leaves_an_entry_without_records(tmp_path):
     assert [p.suffix for p in (tmp_path / "a" / "parts").iterdir()] == [".pack"]
     read, records, findings = _contents(tmp_path / "a", outcome)
     assert read["skipped"] == outcome["skipped"] and records == findings == []
+
+
+def test_a_part_read_for_its_records_only_does_not_hand_out_findings(tmp_path):
+    outcome = _scan(_table(tmp_path / "patients.csv", 4), tmp_path / "a")
+    part = read_part(tmp_path / "a" / "parts", SHA, outcome["part"], kinds=("records",))
+    assert sum(batch.num_rows for batch in part.record_batches()) == 4
+    with pytest.raises(ValueError, match="not read"):
+        list(part.finding_batches())
+
+
+def test_the_report_is_the_same_from_packed_and_from_streamed_parts(tmp_path, monkeypatch):
+    """The report gathers the rows of packed parts across files: mixed with streamed parts, in walk
+    order, it writes what it writes from streamed parts alone."""
+    monkeypatch.setenv("GARDE_SCAN_KEY", KEY.decode())
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    for n in range(12):
+        _table(dump / f"t{n:02d}.csv", 1 + 40 * (n % 4))
+    (dump / "lettre.txt").write_text("Madame Claire MARTIN, née le 01/02/1980, tél. 06 12 34 56 78.\n", encoding="utf-8")
+    monkeypatch.setattr(report, "GATHERED_ROWS", 50)  # several gathered batches, cut inside and between files
+    monkeypatch.setattr(worker, "PACKED_BYTES", 150_000)  # tables of 1 and 41 rows packed, of 81 and 121 streamed
+    mixed = scan([dump], tmp_path / "mixed", ScanSettings(jobs=0))
+    monkeypatch.setattr(worker, "PACKED_BYTES", 0)
+    streamed = scan([dump], tmp_path / "streamed", ScanSettings(jobs=0))
+    assert mixed.summary == streamed.summary
+    for name in ("findings.parquet", "records.parquet", "persons.parquet", "files.parquet"):
+        assert pq.read_table(tmp_path / "mixed" / name).equals(pq.read_table(tmp_path / "streamed" / name)), name

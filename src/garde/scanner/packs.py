@@ -69,9 +69,12 @@ def _close(key: tuple[int, str]) -> None:
     os.close(_packs.pop(key).fd)
 
 
-def read(folder: Path, sha256: str, location: dict) -> tuple[dict, list[dict], list[dict]] | None:
-    """The outcome, records and findings at `location`, or None when it does not hold one whole part
-    of this file."""
+SECTIONS = ("outcome", "records", "findings")
+
+
+def read(folder: Path, sha256: str, location: dict, kinds=("records", "findings")) -> tuple[dict, dict[str, list[dict]]] | None:
+    """The outcome at `location` and the rows of `kinds` ("records", "findings": the report reads one
+    at a time), or None when it does not hold one whole part of this file."""
     try:
         fd = os.open(Path(folder) / location["pack"], os.O_RDONLY)
         try:
@@ -80,28 +83,27 @@ def read(folder: Path, sha256: str, location: dict) -> tuple[dict, list[dict], l
             os.close(fd)
     except (OSError, KeyError, TypeError, ValueError):
         return None
-    return _decoded(entry, sha256)
+    return _decoded(entry, sha256, kinds)
 
 
-def _decoded(entry: bytes, sha256: str) -> tuple[dict, list[dict], list[dict]] | None:
+def _decoded(entry: bytes, sha256: str, kinds) -> tuple[dict, dict[str, list[dict]]] | None:
     if len(entry) < HEAD.size:
         return None
     magic, owner, *sizes = HEAD.unpack_from(entry)
     if magic != MAGIC or owner != sha256.encode("ascii") or len(entry) != HEAD.size + sum(sizes):
         return None
-    sections, start = [], HEAD.size
-    for size in sizes:
-        sections.append(entry[start : start + size])
+    sections, start = {}, HEAD.size
+    for name, size in zip(SECTIONS, sizes, strict=True):
+        sections[name] = entry[start : start + size]
         start += size
     try:
-        outcome, record_batches, finding_batches = map(json.loads, sections)
-        records = [row for batch in record_batches for row in batch]
-        findings = [row for batch in finding_batches for row in batch]
+        outcome = json.loads(sections["outcome"])
+        rows = {kind: [row for batch in json.loads(sections[kind]) for row in batch] for kind in kinds}
     except (ValueError, TypeError):
         return None
-    if not isinstance(outcome, dict) or not all(isinstance(row, dict) for row in records + findings):
+    if not isinstance(outcome, dict) or not all(isinstance(row, dict) for kind_rows in rows.values() for row in kind_rows):
         return None
-    return outcome, records, findings
+    return outcome, rows
 
 
 def index(folder: Path) -> Iterator[tuple[str, dict]]:

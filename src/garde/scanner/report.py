@@ -10,7 +10,9 @@ from importlib import metadata
 from itertools import batched
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from garde.scanner import freed_memory
 from garde.scanner.detect import DETECTORS
@@ -24,7 +26,7 @@ from garde.scanner.parquet_writer import RowGroupWriter
 from garde.scanner.recordstore import NAME_LISTS, RecordStore, split_names
 from garde.scanner.report_persons import assign_persons, records_with_persons, write_persons
 from garde.scanner.walk import sha256_file
-from garde.scanner.worker import PART_FINDINGS, PART_RECORDS, Part, read_part
+from garde.scanner.worker import PART_FINDINGS, PART_RECORDS, PART_SCHEMAS, Part, read_part
 
 FORMAT_VERSION = 1
 
@@ -92,7 +94,7 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
     def record_parts():
         for sha256, _path, _copies, outcome in ledger.contents():  # in walk order: the output does not depend on --jobs
             notes.update(outcome.get("notes", {}))
-            part = read_part(parts, sha256, outcome.get("part"))
+            part = read_part(parts, sha256, outcome.get("part"), kinds=("records",))
             if part is None:
                 continue
             if part.outcome.get("findings"):
@@ -107,7 +109,7 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
     category_findings, category_distinct, detector_findings = Counter(), Counter(), Counter()
     person_of = _PersonOf(store)
     finding_parts = (
-        (read_part(parts, sha256, outcome.get("part")), {"path": path, "sha256": sha256, "occurrences": copies})
+        (read_part(parts, sha256, outcome.get("part"), kinds=("findings",)), {"path": path, "sha256": sha256, "occurrences": copies})
         for sha256, path, copies, outcome in ledger.contents(with_findings=True)  # the store's order, which _PersonOf follows
     )
     with RowGroupWriter(out / "findings.parquet", FINDINGS_SCHEMA) as writer:
@@ -262,29 +264,40 @@ def _in_batches(parts: Iterable[tuple[Part, dict]], kind: str, schema: pa.Schema
     sha256...) added to each row, as batches of `schema`. The rows of packed parts (most files) are
     gathered across files and converted GATHERED_ROWS at a time: a conversion costs 150-650 µs
     however few its rows."""
-    gathered: list[dict] = []
+    rows: list[dict] = []
+    runs: list[tuple[dict, int]] = []  # the added values of each gathered part, and its number of rows
     for part, added in parts:
         if part.packed:
-            gathered.extend({**row, **added} for row in getattr(part, kind))
-            if len(gathered) < GATHERED_ROWS:
+            part_rows = getattr(part, kind)
+            if part_rows:
+                rows.extend(part_rows)
+                runs.append((added, len(part_rows)))
+            if len(rows) < GATHERED_ROWS:
                 continue
-        if gathered:
-            yield pa.RecordBatch.from_pylist(gathered, schema=schema)
-            gathered = []
+        if rows:
+            yield _gathered_batch(rows, runs, kind, schema)
+            rows, runs = [], []
         if not part.packed:
             for batch in part.batches(kind):
-                yield _with_constants(batch, added, schema)
-    if gathered:
-        yield pa.RecordBatch.from_pylist(gathered, schema=schema)
+                columns = {name: pa.array([value] * batch.num_rows, schema.field(name).type) for name, value in added.items()}
+                yield _with_columns(batch, columns, schema)
+    if rows:
+        yield _gathered_batch(rows, runs, kind, schema)
 
 
-def _with_constants(batch: pa.RecordBatch, constants: dict, schema: pa.Schema) -> pa.RecordBatch:
-    """`batch` with a column for each of `constants`, its value on every row."""
-    rows = batch.num_rows
-    columns = [
-        pa.array([constants[field.name]] * rows, field.type) if field.name in constants else batch.column(field.name) for field in schema
-    ]
-    return pa.RecordBatch.from_arrays(columns, schema=schema)
+def _gathered_batch(rows: list[dict], runs: list[tuple[dict, int]], kind: str, schema: pa.Schema) -> pa.RecordBatch:
+    """The rows of several parts as one batch, each part's added values repeated over its rows."""
+    batch = pa.RecordBatch.from_pylist(rows, schema=PART_SCHEMAS[kind])
+    run_of_row = pa.array(np.repeat(np.arange(len(runs)), [count for _added, count in runs]))
+    columns = {
+        name: pc.take(pa.array([added[name] for added, _count in runs], schema.field(name).type), run_of_row) for name in runs[0][0]
+    }
+    return _with_columns(batch, columns, schema)
+
+
+def _with_columns(batch: pa.RecordBatch, columns: dict[str, pa.Array], schema: pa.Schema) -> pa.RecordBatch:
+    """`batch` with `columns` added, in the order of `schema`."""
+    return pa.RecordBatch.from_arrays([columns[f.name] if f.name in columns else batch.column(f.name) for f in schema], schema=schema)
 
 
 class _PersonOf:

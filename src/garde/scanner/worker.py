@@ -122,12 +122,12 @@ class Part:
     of records is never held whole)."""
 
     outcome: dict
-    records: list[dict] | Path
-    findings: list[dict] | Path
+    records: list[dict] | Path | None  # None: a packed part's rows not read (read_part's `kinds`)
+    findings: list[dict] | Path | None
 
     @property
     def packed(self) -> bool:
-        return isinstance(self.records, list)
+        return not isinstance(self.records, Path)
 
     def batches(self, kind: str):
         """The "records" or "findings" as Arrow batches (PART_SCHEMAS). Nothing when the outcome
@@ -135,6 +135,8 @@ class Part:
         if not self.outcome.get(kind):
             return
         data = getattr(self, kind)
+        if data is None:
+            raise ValueError(f"the {kind} of this packed part were not read")
         if isinstance(data, list):
             yield pa.RecordBatch.from_pylist(data, schema=PART_SCHEMAS[kind])
         else:
@@ -173,16 +175,16 @@ def _read_batches(source):
         yield reader.get_batch(index)
 
 
-def read_part(parts_dir: Path, sha256: str, location: dict | None = None) -> Part | None:
-    """The finished part of a file: packed at `location` (see packs.py), else streamed (its outcome
-    file). None if there is none, or its run was killed before it was whole (the file is then scanned
-    again by --resume)."""
+def read_part(parts_dir: Path, sha256: str, location: dict | None = None, kinds=("records", "findings")) -> Part | None:
+    """The finished part of a file: packed at `location` (see packs.py; only the rows of `kinds`
+    are read), else streamed (its outcome file). None if there is none, or its run was killed before
+    it was whole (the file is then scanned again by --resume)."""
     if location is not None:
-        packed = packs.read(parts_dir, sha256, location)
+        packed = packs.read(parts_dir, sha256, location, kinds)
         if packed is None:
             return None
-        outcome, records, findings = packed
-        return Part({**outcome, "part": location}, records, findings)
+        outcome, rows = packed
+        return Part({**outcome, "part": location}, rows.get("records"), rows.get("findings"))
     try:
         outcome = json.loads(part_path(parts_dir, sha256).read_text())
     except (OSError, ValueError):
