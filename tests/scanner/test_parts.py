@@ -152,3 +152,25 @@ def test_the_report_is_the_same_from_packed_and_from_streamed_parts(tmp_path, mo
     assert mixed.summary == streamed.summary
     for name in ("findings.parquet", "records.parquet", "persons.parquet", "files.parquet"):
         assert pq.read_table(tmp_path / "mixed" / name).equals(pq.read_table(tmp_path / "streamed" / name)), name
+
+
+def test_a_streamed_part_of_an_earlier_version_is_stored_like_a_new_one(tmp_path):
+    """A scan resumed after an upgrade may hold a streamed part written when a record's categories
+    and detectors were lists: the report stores it as it stores a part written now."""
+    import pyarrow as pa
+
+    from garde.scanner.recordstore import RecordStore
+
+    old_schema = pa.schema([pa.field(f.name, pa.list_(pa.string())) if f.name in ("categories", "detectors") else f for f in worker.PART_RECORDS])
+    path = tmp_path / "old.records.arrow"
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, old_schema) as writer:
+        writer.write_batch(pa.RecordBatch.from_pylist([{"record_id": "c#0", "identifies": True, "categories": ["contact", "identity"]}], schema=old_schema))
+    old_part = worker.Part({"records": 1}, path, path)
+    store = RecordStore()
+    try:
+        for batch in report._in_batches([(old_part, {"sha256": OTHER})], "records", report._RECORDS_OF_PARTS):
+            store.add_batch(batch, None)
+        store.flush()
+        assert store.fetch("SELECT record_id, sha256, categories, detectors FROM records") == [("c#0", OTHER, "contact,identity", None)]
+    finally:
+        store.close()

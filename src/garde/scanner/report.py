@@ -253,6 +253,7 @@ def _store_paths(store: RecordStore, ledger: Ledger) -> None:
         store.fetch("INSERT INTO paths SELECT * FROM batch", {"batch": table})
         start += len(chunk)
 
+
 # The rows of parts with the columns the report adds before it stores or writes them.
 _RECORDS_OF_PARTS = PART_RECORDS.append(pa.field("sha256", pa.string()))
 _FINDINGS_OF_PARTS = pa.schema([field for field in FINDINGS_SCHEMA if field.name != "person_id"])
@@ -296,8 +297,10 @@ def _gathered_batch(rows: list[dict], runs: list[tuple[dict, int]], kind: str, s
 
 
 def _with_columns(batch: pa.RecordBatch, columns: dict[str, pa.Array], schema: pa.Schema) -> pa.RecordBatch:
-    """`batch` with `columns` added, in the order of `schema`."""
-    return pa.RecordBatch.from_arrays([columns[f.name] if f.name in columns else batch.column(f.name) for f in schema], schema=schema)
+    """`batch` with `columns` added, in the order of `schema`. The batch's own columns keep their
+    type: a streamed part written by an earlier version (names as lists) is converted where it is
+    stored (RecordStore.add_batch)."""
+    return pa.RecordBatch.from_arrays([columns[f.name] if f.name in columns else batch.column(f.name) for f in schema], names=schema.names)
 
 
 class _PersonOf:
