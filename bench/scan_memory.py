@@ -3,7 +3,7 @@ synthetic dumps of growing size, to check that it stays bounded whatever the siz
 (issue 4: "peak memory under 1 GB on a 10 GB dump").
 
     .venv/bin/python bench/scan_memory.py [--mb 100 300 1000] [--jobs 2] [--seed 7] [--no-ner]
-                                          [--work DIR] [--trace FILE]
+                                          [--work DIR] [--trace FILE] [--dump DIR]
 
 For each size, the script writes a dump with the realistic mix of bench/scan_bench.py (letters,
 logs, CSV exports, prose), runs `garde scan DUMP --out OUT --jobs N` as a child process, and samples
@@ -17,7 +17,9 @@ the process tree once a second:
 It prints one line per size: MB scanned, wall time, MB/s, peak PSS of the tree, peak RSS (sum and
 largest process), files, records with findings, persons (lower, best, upper) and how they were
 linked (Splink, or the deterministic stages alone with Splink's error). Dumps are written under
---work (a temporary folder by default) and deleted after each size.
+--work (a temporary folder by default) and deleted after each size. `--dump DIR` scans a dump written
+beforehand instead (kept; `--mb` is then ignored): a 10 GB dump takes longer to write than the scan
+leaves time for in one session, and can be written in parallel by other means.
 """
 
 import argparse
@@ -95,9 +97,18 @@ def _pss(pid: int, fallback: int) -> int:
     return fallback
 
 
-def measure(megabytes: float, jobs: int, seed: int, ner: bool, work: Path, trace: Path | None = None) -> dict:
-    dump, out = work / "dump", work / "out"
-    size = make_dump(dump, megabytes, seed)
+def measure(
+    megabytes: float, jobs: int, seed: int, ner: bool, work: Path, trace: Path | None = None, dump: Path | None = None
+) -> dict:
+    """Writes a dump of `megabytes` under `work` (or takes `dump` as it is), scans it and samples the
+    memory of the scan; the dump written here and the scan's output are deleted."""
+    written = dump is None
+    if written:
+        dump = work / "dump"
+        size = make_dump(dump, megabytes, seed)
+    else:
+        size = sum(p.stat().st_size for p in dump.rglob("*") if p.is_file())
+    out = work / "out"
     command = [str(GARDE), "scan", str(dump), "--out", str(out), "--jobs", str(jobs)]
     if not ner:
         command.append("--no-ner")
@@ -127,7 +138,8 @@ def measure(megabytes: float, jobs: int, seed: int, ner: bool, work: Path, trace
             "linkage": {k: linkage[k] for k in ("method", "seconds", "predict_chunks", "splink_error") if k in linkage},
         },
     }
-    shutil.rmtree(dump)
+    if written:
+        shutil.rmtree(dump)
     shutil.rmtree(out)
     return figures
 
@@ -140,13 +152,19 @@ def main() -> None:
     parser.add_argument("--no-ner", action="store_true", help="scan with --no-ner (names from rules only)")
     parser.add_argument("--work", type=Path, help="folder for the dumps (default: a temporary folder)")
     parser.add_argument("--trace", type=Path, help="write each sample to TRACE-<MB>.tsv: seconds, processes, PSS, parent RSS")
+    parser.add_argument("--dump", type=Path, help="scan this existing dump (kept) instead of writing one per --mb")
     args = parser.parse_args()
+    if args.dump:
+        if not args.dump.is_dir():
+            raise SystemExit(f"--dump {args.dump}: not a folder")
+        args.mb = [0]
     if not GARDE.exists():
         raise SystemExit(f"{GARDE} not found: run this script with the project's virtualenv Python")
     for megabytes in args.mb:
         with tempfile.TemporaryDirectory(dir=args.work) as temporary:
-            trace = args.trace.with_name(f"{args.trace.name}-{megabytes:g}.tsv") if args.trace else None
-            figures = measure(megabytes, args.jobs, args.seed, not args.no_ner, Path(temporary), trace)
+            label = args.dump.name if args.dump else f"{megabytes:g}"
+            trace = args.trace.with_name(f"{args.trace.name}-{label}.tsv") if args.trace else None
+            figures = measure(megabytes, args.jobs, args.seed, not args.no_ner, Path(temporary), trace, args.dump)
         print(
             f"{figures['megabytes']:8.1f} MB  jobs={args.jobs} ner={'off' if args.no_ner else 'on'}  "
             f"wall {figures['wall_seconds']:7.1f} s ({figures['megabytes'] / figures['wall_seconds']:.2f} MB/s)  "
