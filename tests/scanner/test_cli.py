@@ -29,6 +29,15 @@ def test_it_exits_2_when_the_output_folder_is_in_use(tmp_path):
     assert result.exit_code == 2 and "--resume" in result.output
 
 
+def test_it_refuses_a_time_limit_below_one_second(tmp_path):
+    dump = write_dump(tmp_path / "dump")
+    result = runner.invoke(app, ["scan", str(dump), "--out", str(tmp_path / "out"), "--file-timeout", "0"])
+    assert result.exit_code == 2 and "--file-timeout" in result.output
+    result = runner.invoke(app, ["scan", str(dump), "--out", str(tmp_path / "out"), "--file-timeout-per-mb", "-1"])
+    assert result.exit_code == 2 and "--file-timeout-per-mb" in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_it_documents_every_command_and_option():
     from pathlib import Path
 

@@ -198,6 +198,7 @@ def test_it_records_a_file_over_the_time_limit_and_goes_on(cluster, tmp_path):
     (dump / "huge.txt").write_text("Mme Claire Martin, née le 01/02/1980, tél. 06 12 34 56 78\n" * 100_000)
     settings = _settings(engine="dask", scheduler=cluster.address)
     settings.limits.file_seconds = 3  # huge.txt needs 20 s, the others well under a second
+    settings.limits.file_seconds_per_mb = 0
     result = scan([dump], tmp_path / "out", settings)
     errors = {e["path"]: e["reason"] for e in json.loads((result.out / "manifest.json").read_text())["errors"]}
     assert "time limit" in errors["dump/huge.txt"]

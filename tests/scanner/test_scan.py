@@ -94,10 +94,29 @@ def test_it_records_a_file_over_the_time_limit_and_goes_on(dump, tmp_path):
     (dump / "huge.txt").write_text("Mme Claire Martin, née le 01/02/1980, tél. 06 12 34 56 78\n" * 1_000_000)
     settings = ScanSettings(jobs=1, ner=False)
     settings.limits.file_seconds = 3
+    settings.limits.file_seconds_per_mb = 0
     result = scan([dump], tmp_path / "out", settings)
     errors = {e["path"]: e["reason"] for e in json.loads((result.out / "manifest.json").read_text())["errors"]}
-    assert "time limit" in errors["dump/huge.txt"]
+    assert errors["dump/huge.txt"] == "time limit exceeded (3 s for this file): file not scanned"
     assert result.summary["persons"]["best"] == 4
+
+
+def test_a_large_file_is_allowed_time_in_proportion_to_its_size(tmp_path):
+    """A legitimate large export (a patient table of hundreds of MB) must not hit the time limit of a
+    small file: each MB adds file_seconds_per_mb. 6 MB of identifiers take several seconds (about
+    20 s at load 10): over a 1 s limit, well under 1 s + 60 s a MB."""
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "big.txt").write_text("Mme Claire Martin, née le 01/02/1980, tél. 06 12 34 56 78\n" * 100_000)
+    settings = ScanSettings(jobs=1, ner=False)
+    settings.limits.file_seconds = 1
+    settings.limits.file_seconds_per_mb = 60
+    result = scan([dump], tmp_path / "out", settings)
+    manifest = json.loads((result.out / "manifest.json").read_text())
+    assert manifest["errors"] == []
+    assert result.summary["files"]["distinct_scanned"] == 1 and result.summary["files"]["errors"] == 0
+    assert result.summary["categories"]["contact"]["findings"] == 100_000
+    assert manifest["settings"]["limits"]["file_seconds_per_mb"] == 60
 
 
 def test_it_resumes_an_interrupted_scan_to_the_same_result(dump, tmp_path):

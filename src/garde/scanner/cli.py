@@ -38,7 +38,12 @@ def scan_command(
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted scan in the same output folder.")] = False,
     reveal: Annotated[bool, typer.Option("--reveal", help="Also store clear values (recorded in the manifest).")] = False,
-    file_timeout: Annotated[float, typer.Option("--file-timeout", help="Seconds allowed per file.")] = 600.0,
+    file_timeout: Annotated[
+        float, typer.Option("--file-timeout", min=1, help="Seconds allowed per file, plus --file-timeout-per-mb for each MB of it.")
+    ] = 600.0,
+    file_timeout_per_mb: Annotated[
+        float, typer.Option("--file-timeout-per-mb", min=0, help="Seconds added to --file-timeout for each MB of a file.")
+    ] = 10.0,
     no_ner: Annotated[bool, typer.Option("--no-ner", help="Names in free text from rules only, without spaCy NER (faster).")] = False,
     engine: Annotated[str, typer.Option("--engine", help="local (worker processes here) or dask (a Dask cluster).")] = "local",
     scheduler: Annotated[
@@ -51,6 +56,7 @@ def scan_command(
         console.print(f"{jobs} worker process{'es' if jobs > 1 else ''} (--jobs to choose).")
     settings = ScanSettings(jobs=jobs, reveal=reveal, resume=resume, engine=engine, scheduler=scheduler, ner=not no_ner)
     settings.limits.file_seconds = file_timeout
+    settings.limits.file_seconds_per_mb = file_timeout_per_mb
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -153,6 +153,7 @@ def _scan(inputs, out: Path, settings: ScanSettings, progress: Progress, executo
     config = Config(  # absolute paths: Dask workers do not share this process's working directory
         str(parts.resolve()), str(work.resolve()), key, settings.reveal, settings.min_confidence, limits.file_seconds,
         limits.file_memory, None if executor.in_process else prefilter.serialized(), ner=settings.ner,
+        file_seconds_per_mb=limits.file_seconds_per_mb,
     )
     run = _Run(inputs, work.resolve(), parts, config, settings, progress)
     if settings.resume:

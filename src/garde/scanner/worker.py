@@ -84,6 +84,11 @@ class Config:
     file_memory: int
     prefilter: bytes | None = None  # the compiled hyperscan database, compiled once by the parent
     ner: bool = False  # spaCy NER on free text (ScanSettings.ner); the model loads once per process
+    file_seconds_per_mb: float = 0.0  # added to file_seconds for each MB of the file (model.Limits)
+
+    def seconds_allowed(self, tasks: "list[Task]") -> float:
+        """The time limit of a file, or of a bundle of small files (their sizes added up)."""
+        return self.file_seconds + self.file_seconds_per_mb * sum(task.size for task in tasks) / 1e6
 
 
 # Memory of a local scan in MB, with NER and without (measured: docs/benchmarks.md, "Memory of a whole
@@ -523,6 +528,7 @@ class _Slot:
         child.close()
         self.tasks: list[Task] = []  # the file, or the bundle of small files, being scanned
         self.deadline = 0.0
+        self.seconds_allowed = 0.0
         self.ready = False
 
     def idle(self) -> bool:
@@ -582,7 +588,8 @@ class Pool:
                 return
             if slot.idle():
                 slot.tasks = self._queue.popleft()
-                slot.deadline = time.monotonic() + self.config.file_seconds
+                slot.seconds_allowed = self.config.seconds_allowed(slot.tasks)
+                slot.deadline = time.monotonic() + slot.seconds_allowed
                 if len(slot.tasks) > 1:
                     self.bundles_sent += 1
                 slot.connection.send(slot.tasks if len(slot.tasks) > 1 else slot.tasks[0])
@@ -616,7 +623,7 @@ class Pool:
                     code = slot.process.exitcode
                     reason = f"worker process died (exit code {code}): memory limit or crash"
             elif now > slot.deadline:
-                reason = f"time limit of {self.config.file_seconds:g} s per file exceeded: file not scanned"
+                reason = f"time limit exceeded ({slot.seconds_allowed:.0f} s for this file): file not scanned"
             else:
                 continue
             if len(slot.tasks) > 1:
