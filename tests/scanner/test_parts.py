@@ -99,9 +99,25 @@ def test_an_entry_that_is_not_whole_is_read_as_no_part(tmp_path):
     assert read_part(tmp_path / "a" / "parts", OTHER, location) is None
     assert read_part(tmp_path / "a" / "parts", SHA, {**location, "pack": "missing.pack"}) is None
     head = packs.HEAD.size
-    for damaged in (whole[:-10], whole[:20], b"GARDEPK0" + whole[8:], whole[:head] + b"}" + whole[head + 1 :]):
+    findings_start = len(whole) - packs.HEAD.unpack_from(whole)[4]  # the last section, compressed
+    middle = (findings_start + len(whole)) // 2
+    flipped = whole[:middle] + bytes([whole[middle] ^ 0xFF]) + whole[middle + 1 :]
+    for damaged in (whole[:-10], whole[:20], b"GARDEPK1" + whole[8:], whole[:head] + b"}" + whole[head + 1 :], flipped):
         pack.write_bytes(damaged)
         assert read_part(tmp_path / "a" / "parts", SHA, location) is None
+
+
+def test_an_entry_stores_its_rows_compressed(tmp_path):
+    """A part's JSON is about as large as the file scanned (keyed hashes): stored compressed, the
+    parts of a scan take about a third of the room."""
+    (tmp_path / "parts").mkdir()
+    findings = [b'[{"detector": "phone", "masked": "0* ** ** ** %02d", "value_hash": "%064x"}]' % (n % 100, n) for n in range(2000)]
+    location = packs.append(tmp_path / "parts", SHA, {"sha256": SHA}, [], findings)
+    packs.close(tmp_path / "parts")
+    assert location["size"] < sum(map(len, findings)) / 2
+    outcome, rows = packs.read(tmp_path / "parts", SHA, location, kinds=("records", "findings"))
+    assert outcome == {"sha256": SHA} and rows["records"] == []
+    assert rows["findings"][1999] == {"detector": "phone", "masked": "0* ** ** ** 99", "value_hash": f"{1999:064x}"}
 
 
 def test_the_index_stops_at_an_entry_cut_short(tmp_path):
@@ -115,6 +131,20 @@ def test_the_index_stops_at_an_entry_cut_short(tmp_path):
     assert dict(packs.index(tmp_path / "a" / "parts")) == {SHA: first["part"]}
     os.truncate(pack, 7)  # killed while writing the first
     assert dict(packs.index(tmp_path / "a" / "parts")) == {}
+
+
+def test_the_index_stops_at_an_entry_of_another_version(tmp_path):
+    """Entries written by an earlier version (other head, uncompressed rows) are not read: their files
+    are scanned again by --resume."""
+    config = _config(tmp_path / "a")
+    first = process_file(Task(str(_table(tmp_path / "a.csv", 2)), "a.csv", SHA), config)
+    second = process_file(Task(str(_table(tmp_path / "b.csv", 2)), "b.csv", OTHER), config)
+    packs.close(config.parts_dir)
+    pack = tmp_path / "a" / "parts" / first["part"]["pack"]
+    whole = bytearray(pack.read_bytes())
+    whole[second["part"]["offset"] : second["part"]["offset"] + 8] = b"GARDEPK1"
+    pack.write_bytes(bytes(whole))
+    assert dict(packs.index(tmp_path / "a" / "parts")) == {SHA: first["part"]}
 
 
 def test_a_binary_file_leaves_an_entry_without_records(tmp_path):
@@ -174,3 +204,32 @@ def test_a_streamed_part_of_an_earlier_version_is_stored_like_a_new_one(tmp_path
         assert store.fetch("SELECT record_id, sha256, categories, detectors FROM records") == [("c#0", OTHER, "contact,identity", None)]
     finally:
         store.close()
+
+
+def test_a_part_damaged_on_disk_before_the_report_is_an_error_not_a_silent_gap(tmp_path, monkeypatch):
+    """If a file's part can no longer be read when the report runs (the disk damaged it), the file is
+    reported as an error with the reason, and nothing of it is counted."""
+    import json
+
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    _table(dump / "a.csv", 3)
+    (dump / "lettre.txt").write_text("Madame Claire MARTIN, née le 01/02/1980, tél. 06 12 34 56 78.\n", encoding="utf-8")
+    damaged = []
+    read = report.read_part
+
+    def read_but_a_csv(parts, sha256, location=None, kinds=("records", "findings")):
+        part = read(parts, sha256, location, kinds)
+        if part is not None and part.outcome.get("extractor") == "csv":
+            damaged.append(sha256)
+            return None
+        return part
+
+    monkeypatch.setattr(report, "read_part", read_but_a_csv)
+    result = scan([dump], tmp_path / "out", ScanSettings(jobs=0, ner=False))
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert damaged and manifest["errors"] == [{"path": "dump/a.csv", "kind": "error", "reason": report.UNREADABLE_PART}]
+    assert result.summary["files"]["errors"] == 1 and result.summary["records"]["with_findings"] == 1
+    files = {row["path"]: row for row in pq.read_table(tmp_path / "out" / "files.parquet").to_pylist()}
+    assert files["dump/a.csv"]["status"] == "error" and files["dump/a.csv"]["findings"] == 0
+    assert {row["detector"] for row in pq.read_table(tmp_path / "out" / "findings.parquet").to_pylist()} == {"person_name", "birth_date", "phone"}

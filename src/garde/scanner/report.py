@@ -87,15 +87,21 @@ def _remove_store(path: Path) -> None:
     shutil.rmtree(path.with_suffix(".spill"), ignore_errors=True)
 
 
+UNREADABLE_PART = "its scan result could not be read back (damaged on disk): not counted; scan the file again"
+
+
 def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict):
     _store_paths(store, ledger)
     notes: Counter = Counter()  # pages and images read by OCR or not, over the scanned contents
+    unreadable: list[tuple[str, dict]] = []  # contents whose part was damaged on disk since it was written
 
     def record_parts():
         for sha256, _path, _copies, outcome in ledger.contents():  # in walk order: the output does not depend on --jobs
             notes.update(outcome.get("notes", {}))
             part = read_part(parts, sha256, outcome.get("part"), kinds=("records",))
             if part is None:
+                if outcome.get("records") or outcome.get("findings"):
+                    unreadable.append((sha256, outcome))
                 continue
             if part.outcome.get("findings"):
                 ledger.set_findings(sha256, part.outcome["findings"])  # read again below, a batch at a time
@@ -103,6 +109,8 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
 
     for batch in _in_batches(record_parts(), "records", _RECORDS_OF_PARTS):
         store.add_batch(batch, None)
+    for sha256, outcome in unreadable:  # counted as errors, not silently left out
+        ledger.set_outcome(sha256, {**outcome, "records": 0, "findings": 0, "error": UNREADABLE_PART})
     linkage, counts = _link_persons(store)
     run = {**run, "linkage": linkage}
 

@@ -203,6 +203,9 @@ def read_part(parts_dir: Path, sha256: str, location: dict | None = None, kinds=
 # table costs 150-650 µs however few its rows, and most files have a handful; the report converts
 # the rows of many files at once.
 PACKED_BYTES = 1 << 20
+# Streamed parts are compressed like packed ones (zstd, buffer by buffer: read back without a setting).
+# One thread: a worker has one core.
+_COMPRESSED = pa.ipc.IpcWriteOptions(compression=pa.Codec("zstd", compression_level=1), use_threads=False)
 
 
 class PartWriter:
@@ -239,7 +242,7 @@ class PartWriter:
         table = pa.Table.from_pylist(rows, schema=PART_SCHEMAS[kind])
         if kind not in self._writers:
             sink = pa.OSFile(str(_data_path(self.parts_dir, self.sha256, kind)), "wb")
-            self._writers[kind] = (sink, pa.ipc.new_file(sink, table.schema))
+            self._writers[kind] = (sink, pa.ipc.new_file(sink, table.schema, options=_COMPRESSED))
         self._writers[kind][1].write_table(table)
 
     def finish(self, outcome: dict) -> None:
