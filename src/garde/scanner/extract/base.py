@@ -5,6 +5,7 @@ import codecs
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -30,10 +31,10 @@ class Source:
         self.size = path.stat().st_size
         self._encoding: str | None = None
 
-    @property
+    @cached_property
     def extension(self) -> str:
-        suffixes = PurePosixPath(self.name.lower()).suffixes
-        return suffixes[-1] if suffixes else ""
+        """Asked by every extractor of the registry when one is chosen: worked out once."""
+        return PurePosixPath(self.name.lower()).suffix
 
     def open(self) -> BinaryIO:
         return open(self.path, "rb")
