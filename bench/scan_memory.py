@@ -14,8 +14,11 @@ the process tree once a second:
 - RSS: the sum over the tree (counts pages shared by forked workers several times, an upper bound)
   and the largest single process.
 
+It also measures the room the output folder takes on disk every ten seconds (its parts, ledger and
+DuckDB database while the scan runs: removed at the end), and prints its peak.
+
 It prints one line per size: MB scanned, wall time, MB/s, peak PSS of the tree, peak RSS (sum and
-largest process), files, records with findings, persons (lower, best, upper) and how they were
+largest process), peak disk of the output folder, files, records with findings, persons (lower, best, upper) and how they were
 linked (Splink, or the deterministic stages alone with Splink's error). Dumps are written under
 --work (a temporary folder by default) and deleted after each size. `--dump DIR` scans a dump written
 beforehand instead (kept; `--mb` is then ignored): a 10 GB dump takes longer to write than the scan
@@ -24,6 +27,7 @@ leaves time for in one session, and can be written in parallel by other means.
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -41,19 +45,29 @@ GARDE = Path(sys.executable).with_name("garde")
 
 
 class TreeSampler(threading.Thread):
-    """Samples the memory of a process and its descendants until the process ends."""
+    """Samples the memory of a process and its descendants until the process ends, and the disk
+    room its output folder takes."""
 
-    def __init__(self, pid: int, interval: float = 1.0, trace: Path | None = None):
+    DISK_EVERY = 10  # samples
+
+    def __init__(self, pid: int, interval: float = 1.0, trace: Path | None = None, out: Path | None = None):
         super().__init__(daemon=True)
         self.root = psutil.Process(pid)
         self.interval = interval
         self.trace = trace
+        self.out = out
         self.started = time.perf_counter()
         self.peak_pss = self.peak_rss_sum = self.peak_rss_one = 0
         self.peak_processes = 0
+        self.disk = self.peak_disk = 0
 
     def run(self) -> None:
+        samples = 0
         while self.root.is_running() and self.root.status() != psutil.STATUS_ZOMBIE:
+            if self.out is not None and samples % self.DISK_EVERY == 0:
+                self.disk = _disk_bytes(self.out)
+                self.peak_disk = max(self.peak_disk, self.disk)
+            samples += 1
             processes = [self.root]
             try:
                 processes += self.root.children(recursive=True)
@@ -78,13 +92,26 @@ class TreeSampler(threading.Thread):
 
     def _record(self, processes: int, pss: int, root: psutil.Process) -> None:
         """One line per sample: seconds, processes (1 = the parent alone: the report), PSS of the
-        tree and RSS of the parent, in MB; to see which phase of the scan the peak belongs to."""
+        tree, RSS of the parent and disk room of the output folder, in MB; to see which phase of the
+        scan the peak belongs to."""
         try:
             parent = root.memory_info().rss
         except psutil.NoSuchProcess:
             return
         with self.trace.open("a") as trace:
-            trace.write(f"{time.perf_counter() - self.started:.0f}\t{processes}\t{pss / 1e6:.0f}\t{parent / 1e6:.0f}\n")
+            trace.write(f"{time.perf_counter() - self.started:.0f}\t{processes}\t{pss / 1e6:.0f}\t{parent / 1e6:.0f}\t{self.disk / 1e6:.0f}\n")
+
+
+def _disk_bytes(folder: Path) -> int:
+    """Blocks allocated to the files under `folder` (files appear and vanish as the scan runs)."""
+    total = 0
+    for root, _folders, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_blocks * 512
+            except OSError:
+                continue
+    return total
 
 
 def _pss(pid: int, fallback: int) -> int:
@@ -114,7 +141,7 @@ def measure(
         command.append("--no-ner")
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    sampler = TreeSampler(child.pid, trace=trace)
+    sampler = TreeSampler(child.pid, trace=trace, out=out)
     sampler.start()
     _, errors = child.communicate()
     wall = time.perf_counter() - started
@@ -129,6 +156,7 @@ def measure(
         "peak_pss_mb": sampler.peak_pss / 1e6,
         "peak_rss_sum_mb": sampler.peak_rss_sum / 1e6,
         "peak_rss_largest_mb": sampler.peak_rss_one / 1e6,
+        "peak_disk_mb": sampler.peak_disk / 1e6,
         "processes": sampler.peak_processes,
         "summary": {
             "files": summary["files"]["seen"],
@@ -151,7 +179,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-ner", action="store_true", help="scan with --no-ner (names from rules only)")
     parser.add_argument("--work", type=Path, help="folder for the dumps (default: a temporary folder)")
-    parser.add_argument("--trace", type=Path, help="write each sample to TRACE-<MB>.tsv: seconds, processes, PSS, parent RSS")
+    parser.add_argument("--trace", type=Path, help="write each sample to TRACE-<MB>.tsv: seconds, processes, PSS, parent RSS, disk of the output (MB)")
     parser.add_argument("--dump", type=Path, help="scan this existing dump (kept) instead of writing one per --mb")
     args = parser.parse_args()
     if args.dump:
@@ -170,6 +198,7 @@ def main() -> None:
             f"wall {figures['wall_seconds']:7.1f} s ({figures['megabytes'] / figures['wall_seconds']:.2f} MB/s)  "
             f"peak PSS {figures['peak_pss_mb']:6.0f} MB  peak RSS sum {figures['peak_rss_sum_mb']:6.0f} MB, "
             f"largest process {figures['peak_rss_largest_mb']:5.0f} MB  ({figures['processes']} processes)  "
+            f"peak disk of the output {figures['peak_disk_mb']:6.0f} MB  "
             f"{json.dumps(figures['summary'])}",
             flush=True,
         )
