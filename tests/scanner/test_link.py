@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import re
 
 import pyarrow.parquet as pq
@@ -319,6 +320,39 @@ def test_the_record_store_numbers_records_and_person_records_in_the_order_they_c
         store.add_batch(old_part, "c")
         store.flush()
         assert store.fetch("SELECT categories, detectors, pidx FROM records WHERE record_id = 'c#0'") == [("contact,identity", None, 2)]
+    finally:
+        store.close()
+
+
+def test_the_record_store_takes_a_stream_of_batches_in_several_statements_read_in_the_callers_thread(tmp_path, monkeypatch):
+    """The report streams the records of every part into the store (`add_batches`): cut into
+    several INSERT statements, numbered as if added one batch at a time, and read in the calling
+    thread: the generator reads the scan's ledger, a SQLite connection that only works there."""
+    import sqlite3
+
+    import pyarrow as pa
+
+    from garde.scanner import recordstore
+    from garde.scanner.worker import PART_RECORDS
+
+    monkeypatch.setattr(recordstore, "INSERT_RECORDS", 4)
+    ledger = sqlite3.connect(":memory:")  # check_same_thread: used from another thread, it raises
+
+    def batches():
+        for number in range(5):
+            ledger.execute("SELECT 1").fetchall()
+            rows = [{"record_id": f"{number}#{row}", "identifies": row != 1, "categories": "identity"} for row in range(3)]
+            yield pa.RecordBatch.from_pylist(rows, schema=PART_RECORDS.append(pa.field("sha256", pa.string())))
+
+    store = recordstore.RecordStore(tmp_path / "records.duckdb")
+    try:
+        store.add_batches(batches())
+        assert store.index_persons() == 10 and store.size == 15
+        rows = store.fetch("SELECT record_id, idx, pidx FROM records ORDER BY idx")
+        assert [row[1] for row in rows] == list(range(15))
+        assert [row[2] for row in rows] == [0, None, 1, 2, None, 3, 4, None, 5, 6, None, 7, 8, None, 9]
+        assert rows[-1][0] == "4#2"
+        assert store.fetch("SELECT current_setting('threads')")[0][0] > 1 or (os.cpu_count() or 1) == 1  # put back
     finally:
         store.close()
 

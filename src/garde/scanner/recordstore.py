@@ -11,8 +11,10 @@ rows that carry list columns once they no longer fit in MEMORY_LIMIT, where the 
 columns spill to disk.
 """
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -20,7 +22,12 @@ import pyarrow.compute as pc
 # after the workers have stopped (report.py), so it has their memory: 128 MB was too little to
 # score the pairs of 2.5 million records (docs/benchmarks.md, "The report at 2.5 million records").
 MEMORY_LIMIT = "256MB"
-BATCH = 5_000  # records inserted at a time
+BATCH = 5_000  # records inserted at a time by `add_batch`
+# Records per INSERT statement of `add_batches`, each followed by a checkpoint. One statement reading
+# the batches as they come writes full row groups to the database file as it goes; checkpointing
+# after every BATCH records (add_batch) took 6 times longer to insert with no less memory
+# (docs/benchmarks.md, "Records inserted as a stream").
+INSERT_RECORDS = 500_000
 NAMES_SEPARATOR = ","  # between the names of `categories` and `detectors` (names never hold one)
 NAME_LISTS = ("categories", "detectors")
 
@@ -83,25 +90,60 @@ class RecordStore:
     def add_batch(self, batch: pa.RecordBatch, sha256: str | None) -> None:
         """A batch of a part's records (worker.PART_RECORDS: `idx` and `sha256` are set here), or
         of RECORD_COLUMNS with `sha256` already there."""
+        self._pending.append(pa.Table.from_batches([self._numbered(batch, sha256)]))
+        self._pending_rows += batch.num_rows
+        if self._pending_rows >= BATCH:
+            self.flush()
+
+    def add_batches(self, batches: Iterable[pa.RecordBatch]) -> None:
+        """Batches as `add_batch` takes them (with their `sha256`), many at a time: each
+        INSERT_RECORDS of them inserted by one statement that reads them as they come."""
+        self.flush()
+        batches = iter(batches)
+        exhausted = False
+
+        def next_records() -> Iterator[pa.RecordBatch]:
+            nonlocal exhausted
+            rows = 0
+            for batch in batches:
+                yield self._numbered(batch, None)
+                rows += batch.num_rows
+                if rows >= INSERT_RECORDS:
+                    return
+            exhausted = True
+
+        while not exhausted:
+            self._insert(pa.RecordBatchReader.from_batches(RECORD_COLUMNS, next_records()))
+
+    def _insert(self, reader: pa.RecordBatchReader) -> None:
+        """One INSERT reading `reader`, on one DuckDB thread: the batches are then produced in this
+        thread (the caller's generators may use objects tied to it, such as a SQLite connection),
+        not in one of DuckDB's."""
+        threads = self.fetch("SELECT current_setting('threads')")[0][0]
+        self.run("SET threads TO 1")
+        try:
+            self.fetch("INSERT INTO records SELECT * FROM incoming", {"incoming": reader})
+        finally:
+            self.run(f"SET threads TO {int(threads)}")
+        if self.on_disk:
+            self.run("CHECKPOINT")
+
+    def _numbered(self, batch: pa.RecordBatch, sha256: str | None) -> pa.RecordBatch:
+        """`batch` as a batch of RECORD_COLUMNS, numbered after the records added before it."""
         size = batch.num_rows
         columns = {name: batch.column(name) for name in batch.schema.names}
-        columns["idx"] = pa.array(range(self.size, self.size + size), pa.int64())
-        pidx = []
-        for identifies in batch.column("identifies").to_pylist():
-            pidx.append(self.persons if identifies else None)
-            self.persons += bool(identifies)
-        columns["pidx"] = pa.array(pidx, pa.int64())
+        columns["idx"] = pa.array(np.arange(self.size, self.size + size), pa.int64())
+        identifies = np.asarray(batch.column("identifies").fill_null(False).to_numpy(zero_copy_only=False), bool)
+        columns["pidx"] = pa.array(self.persons + np.cumsum(identifies) - 1, pa.int64(), mask=~identifies)
+        self.persons += int(identifies.sum())
+        self.size += size
         if sha256 is not None:
             columns["sha256"] = pa.array([sha256] * size, pa.string())
         for name in NAME_LISTS:
             if pa.types.is_list(columns[name].type):  # a part written by an earlier version (--resume)
                 joined = pc.binary_join(columns[name], NAMES_SEPARATOR)
                 columns[name] = pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)  # as stored_record
-        self._pending.append(pa.table([columns[name] for name in RECORD_COLUMNS.names], schema=RECORD_COLUMNS))
-        self._pending_rows += size
-        self.size += size
-        if self._pending_rows >= BATCH:
-            self.flush()
+        return pa.RecordBatch.from_arrays([columns[name] for name in RECORD_COLUMNS.names], schema=RECORD_COLUMNS)
 
     def flush(self) -> None:
         if not self._pending:

@@ -107,8 +107,7 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
                 ledger.set_findings(sha256, part.outcome["findings"])  # read again below, a batch at a time
             yield part, {"sha256": sha256}
 
-    for batch in _in_batches(record_parts(), "records", _RECORDS_OF_PARTS):
-        store.add_batch(batch, None)
+    store.add_batches(_in_batches(record_parts(), "records", _RECORDS_OF_PARTS))
     for sha256, outcome in unreadable:  # counted as errors, not silently left out
         ledger.set_outcome(sha256, {**outcome, "records": 0, "findings": 0, "error": UNREADABLE_PART})
     linkage, counts = _link_persons(store)
