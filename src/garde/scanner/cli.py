@@ -43,7 +43,7 @@ def scan_command(
     ] = 600.0,
     file_timeout_per_mb: Annotated[
         float, typer.Option("--file-timeout-per-mb", min=0, help="Seconds added to --file-timeout for each MB of a file.")
-    ] = 10.0,
+    ] = 20.0,
     no_ner: Annotated[bool, typer.Option("--no-ner", help="Names in free text from rules only, without spaCy NER (faster).")] = False,
     engine: Annotated[str, typer.Option("--engine", help="local (worker processes here) or dask (a Dask cluster).")] = "local",
     scheduler: Annotated[

@@ -79,10 +79,11 @@ class Limits:
     max_total_bytes: int = 200 << 30
     max_members: int = 2_000_000
     # Time allowed to scan a file: file_seconds, plus file_seconds_per_mb for each MB of it. A fixed
-    # limit would stop a large legitimate export: a patient table is read at 0.4-0.6 MB/s, prose with
-    # NER at about 0.1 MB/s, so a 700 MB table needs about half an hour. 10 s per MB allows 0.1 MB/s.
+    # limit would stop a large legitimate export: a patient table is read at 0.4-0.6 MB/s per core,
+    # prose with NER at about 0.1 MB/s (half that on a loaded machine), so a 700 MB table needs about
+    # half an hour. 20 s per MB allows 0.05 MB/s; a hostile file still stops in bounded time.
     file_seconds: float = 600.0
-    file_seconds_per_mb: float = 10.0
+    file_seconds_per_mb: float = 20.0
     file_memory: int = 4 << 30
 
 
