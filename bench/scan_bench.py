@@ -203,6 +203,12 @@ def make_realistic(root: Path, megabytes: float, seed: int) -> None:
     without a patient header (meeting notes, newsletters)."""
     person = _people(seed)
     prose = _prose_source(seed)
+    write_letters(root, megabytes, person, prose)
+    write_logs_tables_prose(root, megabytes, person, prose)
+
+
+def write_letters(root: Path, megabytes: float, person, prose) -> None:
+    """The letters of the realistic mix (45 % of `megabytes`)."""
     total = megabytes * 1e6
     (root / "courriers").mkdir()
     size, number = 0, 0
@@ -213,6 +219,11 @@ def make_realistic(root: Path, megabytes: float, seed: int) -> None:
         folder.mkdir(exist_ok=True)
         (folder / f"CR_{number:06d}.txt").write_text(text, encoding="utf-8")
         size += len(text.encode())
+
+
+def write_logs_tables_prose(root: Path, megabytes: float, person, prose) -> None:
+    """The rest of the realistic mix: logs (30 %), CSV exports (20 %), prose (5 %)."""
+    total = megabytes * 1e6
     (root / "logs").mkdir()
     with open(root / "logs" / "app.log", "w", encoding="utf-8") as log:
         stamp = 0
