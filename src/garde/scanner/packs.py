@@ -4,10 +4,11 @@ million files in one folder, and creating a file costs 100-900 µs on a loaded d
 
 An entry is MAGIC, the SHA-256 of the scanned file (64 hex digits), the stored lengths of its three
 sections and the lengths of the last two once decompressed (little-endian, 8 bytes each), the CRC-32
-of the stored sections (4 bytes: a damaged entry is never read as rows), then the sections: the file's outcome as JSON, its records and its findings as JSON compressed with zstd
-(records and findings each a list of batches of rows). Compressed, the parts of a scan take about a
-third of the room (their JSON is about as large as the dump itself, keyed hashes included), for 2 %
-more of the workers' time. A process appends each
+of the stored sections (4 bytes: a damaged entry is never read as rows), then the sections: the
+file's outcome as JSON, its records and its findings as JSON compressed with zstd (records and
+findings each a list of batches of rows). Compressed, the parts of a scan take about a third of the
+room (their JSON is about as large as the dump itself, keyed hashes included), for 2-4 % more of
+the workers' time. A process appends each
 entry in one go and hands back where it is (a location: pack, offset, size), which the worker puts
 in the outcome it returns; the report reads the part from there. A resumed scan finds the entries
 by reading the packs' heads (`index`); an entry is read as no part when it is not one whole entry of
