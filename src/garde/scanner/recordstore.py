@@ -26,7 +26,7 @@ BATCH = 5_000  # records inserted at a time by `add_batch`
 # Records per INSERT statement of `add_batches`, each followed by a checkpoint. One statement reading
 # the batches as they come writes full row groups to the database file as it goes; checkpointing
 # after every BATCH records (add_batch) took 6 times longer to insert with no less memory
-# (docs/benchmarks.md, "Records inserted as a stream").
+# (docs/benchmarks.md, "A whole 10 GB scan").
 INSERT_RECORDS = 500_000
 NAMES_SEPARATOR = ","  # between the names of `categories` and `detectors` (names never hold one)
 NAME_LISTS = ("categories", "detectors")
