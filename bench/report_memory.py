@@ -2,7 +2,7 @@
 linkage with Splink, persons and records outputs) on millions of records, without scanning
 gigabytes for each try.
 
-    .venv/bin/python bench/report_memory.py [--mb 300] [--times 10] [--seed 7] [--same-births] [--work DIR]
+    .venv/bin/python bench/report_memory.py [--mb 300] [--times 10] [--seed 7] [--same-births | --same-names] [--work DIR]
 
 The script scans a synthetic dump of --mb MB once (the mix of bench/scan_bench.py, rules only),
 keeps the records its report stored (with their link fields) and the paths it walked, then makes
@@ -11,7 +11,9 @@ copies never link to each other, so the person count grows with them as it would
 dump of the same mix. With --same-births the copies keep the birth-date fields: each copy is other
 people born on the same days, so the birth-date blocks of the linkage fill as in a dump --times
 larger (the pairs they hold grow with the square of the copies), where copies apart only add
-blocks. In a child process it then fills a record store from them and runs each
+blocks. With --same-names the copies keep the name fields instead (name tokens, bigrams, phonetic
+key): other people with the same names, born on other days, as a dump whose names come from the
+same lists (Faker's) fills its name blocks. In a child process it then fills a record store from them and runs each
 stage as write_report does, printing per stage the seconds, the process's peak RSS, and the
 linkage's method (splink, or deterministic with Splink's error).
 """
@@ -28,6 +30,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scan_bench import make_dump  # noqa: E402  (a sibling script)
+
+BIRTH_FIELDS = ("birth", "birth_swap", "birth_parts")
+NAME_FIELDS = ("name_key", "name_grams", "name_phonetic")
 
 
 def export_records(work: Path, megabytes: float, seed: int) -> None:
@@ -52,8 +57,9 @@ def export_records(work: Path, megabytes: float, seed: int) -> None:
         report.link_store = linking
 
 
-def replicate(work: Path, times: int, same_births: bool) -> tuple[int, int]:
-    """records-xN.parquet and paths-xN.parquet: N copies that do not link to each other."""
+def replicate(work: Path, times: int, kept: tuple[str, ...]) -> tuple[int, int]:
+    """records-xN.parquet and paths-xN.parquet: N copies that do not link to each other (but for
+    the link fields in `kept`, which each copy keeps as it is)."""
     import duckdb
 
     connection = duckdb.connect()
@@ -65,7 +71,7 @@ def replicate(work: Path, times: int, same_births: bool) -> tuple[int, int]:
     for name, kind in kinds:
         if name in ("idx", "pidx"):
             columns.append(f"{name} + copy * {records if name == 'idx' else persons} AS {name}")
-        elif name in ("identifies", "categories", "detectors", "locator") or (same_births and name.startswith("birth")):
+        elif name in ("identifies", "categories", "detectors", "locator", *kept):
             columns.append(name)
         elif kind == "VARCHAR[]":
             columns.append(f"CASE WHEN copy = 0 THEN {name} ELSE list_transform({name}, lambda v: v || {suffix}) END AS {name}")
@@ -134,6 +140,7 @@ def run_stages(work: Path, times: int) -> None:
         method = info["method"] + (
             f", {info.get('blocked_pairs', 0):,} blocked pairs in {info.get('predict_chunks')} chunks, "
             f"{info.get('pairs_scored_above_threshold', 0):,} at {LOWER_THRESHOLD} or more, Splink {info.get('seconds')} s"
+            f" {info.get('seconds_by_step', '')}"
             if info["method"] == "splink"
             else ""
         )
@@ -156,7 +163,9 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=300)
     parser.add_argument("--times", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--same-births", action="store_true", help="copies keep the birth-date fields (see above)")
+    same = parser.add_mutually_exclusive_group()
+    same.add_argument("--same-births", action="store_true", help="copies keep the birth-date fields (see above)")
+    same.add_argument("--same-names", action="store_true", help="copies keep the name fields (see above)")
     parser.add_argument("--work", type=Path, help="folder kept between runs (default: a temporary folder)")
     parser.add_argument("--stages", action="store_true", help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
@@ -169,7 +178,8 @@ def main() -> None:
         started = time.perf_counter()
         export_records(work, args.mb, args.seed)
         print(f"scanned {args.mb:g} MB in {time.perf_counter() - started:.0f} s", flush=True)
-    records, persons = replicate(work, args.times, args.same_births)
+    kept = BIRTH_FIELDS if args.same_births else NAME_FIELDS if args.same_names else ()
+    records, persons = replicate(work, args.times, kept)
     print(f"{args.times} copies: {records:,} records, {persons:,} person records", flush=True)
     subprocess.run([sys.executable, __file__, "--stages", "--work", str(work), "--times", str(args.times)], check=True)
 

@@ -366,7 +366,7 @@ def test_it_scores_the_blocked_pairs_in_chunks_as_splink_predicts_them_at_once(c
     scored = {}
     score_in_chunks = linkage._score_blocked_pairs
 
-    def with_splinks_own_predict(store, api, linker, threshold):
+    def with_splinks_own_predict(store, api, linker, threshold, steps):
         predictions = linker.inference.predict(threshold_match_probability=threshold)  # blocking and scoring in one
         scored["splink"] = sorted(
             store.fetch(
@@ -374,7 +374,7 @@ def test_it_scores_the_blocked_pairs_in_chunks_as_splink_predicts_them_at_once(c
                 f"FROM {predictions.physical_name}"
             )
         )
-        info = score_in_chunks(store, api, linker, threshold)
+        info = score_in_chunks(store, api, linker, threshold, steps)
         scored["garde"] = sorted(store.fetch("SELECT p, a, b FROM pairs"))
         return info
 
@@ -389,20 +389,20 @@ def test_it_scores_the_blocked_pairs_in_chunks_as_splink_predicts_them_at_once(c
         assert pq.read_table(tmp_path / "chunked" / name).to_pylist() == pq.read_table(scans[0] / name).to_pylist(), name
 
 
-def test_pairs_sharing_only_a_birth_date_are_not_scored_when_they_cannot_reach_the_threshold(corpus, scans, monkeypatch, tmp_path):
+@pytest.mark.parametrize("threshold", [None, 0.999])
+def test_blocked_pairs_that_cannot_reach_the_threshold_are_left_out_and_the_persons_are_the_same(
+    corpus, monkeypatch, tmp_path, threshold
+):
     out, _ = corpus
-    alone = json.loads((scans[0] / "manifest.json").read_text())["linkage"]["birth_date_alone"]
-    assert alone["blocked"] is True  # a small scan: such a pair can reach 0.2, so it is scored
-    # A threshold one bit above what such a pair can score (as in a scan of millions of records).
-    bits = alone["match_weight"] + 1
-    monkeypatch.setattr(link_module, "LOWER_THRESHOLD", 2**bits / (1 + 2**bits))
+    if threshold:  # as in a scan of millions of records, where the prior is tiny
+        monkeypatch.setattr(link_module, "LOWER_THRESHOLD", threshold)
     scan([out / "dump"], tmp_path / "filtered", ScanSettings(jobs=0))
-    monkeypatch.setattr(linkage, "_birth_alone_bits", lambda prior, parameters: math.inf)  # always blocked
+    monkeypatch.setattr(linkage, "_can_reach", lambda prior, parameters, threshold: "TRUE")  # every blocked pair
     scan([out / "dump"], tmp_path / "all", ScanSettings(jobs=0))
     filtered, every = (json.loads((tmp_path / name / "manifest.json").read_text())["linkage"] for name in ("filtered", "all"))
-    assert filtered["birth_date_alone"]["blocked"] is False and every["birth_date_alone"]["blocked"] is True
     assert filtered["blocked_pairs"] < every["blocked_pairs"]
     assert filtered["pairs_scored_above_threshold"] == every["pairs_scored_above_threshold"] > 0
+    assert set(filtered["seconds_by_step"]) == {"input", "training", "blocking", "scoring"}
     for name in ("persons.parquet", "records.parquet"):
         assert pq.read_table(tmp_path / "filtered" / name).to_pylist() == pq.read_table(tmp_path / "all" / name).to_pylist(), name
 
@@ -448,7 +448,60 @@ def test_a_run_that_still_has_no_memory_after_its_splits_leaves_the_deterministi
     assert "Out of Memory" in result.manifest["linkage"]["splink_error"]
 
 
-def test_the_mask_test_of_a_birth_date_block_keeps_every_pair_the_lists_would_keep():
+def _lookalikes(count: int, seed: int) -> list[dict]:
+    """Person records drawn from few names, dates, postcodes and phones, with typos, swapped names,
+    swapped days and months and missing values: pairs at every comparison level."""
+    import random
+
+    generator = random.Random(seed)
+    names = [("MARTIN", "Marie"), ("MARTINS", "Marie"), ("MARTIN", "Mary"), ("LE GOFF", "Yann"), ("LEGOF", "Yan"),
+             ("DUBOIS", "Jean"), ("DUBOIT", "Jeanne"), ("GUILLOU", "Anne"), ("GUILOU", "Anne"), ("PETIT", "Louis")]
+    births = ["03/05/1961", "05/03/1961", "03/05/1962", "04/05/1961", "12/11/1990", "11/12/1990", "01/01/1950", None]
+    records = []
+    for number in range(count):
+        last, first = generator.choice(names)
+        if generator.random() < 0.2:
+            last, first = first, last
+        extra = {}
+        if generator.random() < 0.5:
+            extra["postcode"] = generator.choice(["29200", "35000", "56100"])
+        if generator.random() < 0.4:
+            extra["phone"] = generator.choice(["06 12 34 56 78", "02 98 00 00 01", "07 11 22 33 44"])
+        if generator.random() < 0.1:
+            extra["card"] = "4970 1012 3456 7891"
+        records.append(_patient(f"r{number}", last, first, generator.choice(births), **extra))
+    return records
+
+
+def test_the_best_possible_weight_of_a_blocked_pair_is_never_below_the_weight_splink_gives_it():
+    from splink import DuckDBAPI, Linker
+
+    from garde.scanner.recordstore import RecordStore
+
+    store = RecordStore()
+    store.add([{**record, "identifies": True} for record in _lookalikes(400, seed=3)])
+    store.index_persons()
+    prior = 0.01
+    parameters = linkage._blend({name: {} for name in linkage.COMPARISONS}, prior, 0, 0.0, False, False)
+    api = DuckDBAPI(connection=store.connection)
+    table, _ = linkage._input_table(store)
+    linker = Linker(api.register(table, table_name="records_to_link"), linkage._settings(prior, parameters), log_level=None)
+    predictions = linker.inference.predict()
+    prior_bits = math.log2(prior / (1 - prior))
+    weights = store.fetch(
+        f"SELECT p.match_weight, {prior_bits!r} + {linkage._best_weight(parameters)} FROM {predictions.physical_name} p "
+        "JOIN link_input l ON l.unique_id = p.unique_id_l JOIN link_input r ON r.unique_id = p.unique_id_r"
+    )
+    store.close()
+    assert len(weights) > 10_000
+    assert len({round(weight, 6) for weight, _ in weights}) > 30  # pairs at many combinations of levels
+    below = [(weight, bound) for weight, bound in weights if bound < weight - 1e-9]
+    assert below == []
+    exact = sum(1 for weight, bound in weights if abs(bound - weight) < 1e-9)
+    assert exact > 0.5 * len(weights)  # a bound, but a close one: most pairs are at the level it assumes
+
+
+def test_the_mask_tests_keep_every_pair_whose_lists_share_a_hash():
     import random
 
     import duckdb
@@ -475,9 +528,13 @@ def test_the_mask_test_of_a_birth_date_block_keeps_every_pair_the_lists_would_ke
         "len(list_intersect(l.name_grams, r.name_grams)) * 1.5 >= 0.5 * (l.name_grams_n + r.name_grams_n) "
         "OR len(list_intersect(l.contact_keys, r.contact_keys)) >= 1"
     )
+    masks = (  # as linkage._best_weight bounds the lowest name level and a shared contact
+        "(coalesce(bit_count(l.name_mask & r.name_mask), 0) + least(l.name_collisions, r.name_collisions)) * 1.5 "
+        ">= 0.5 * (l.name_grams_n + r.name_grams_n) OR bit_count(l.contact_mask & r.contact_mask) >= 1"
+    )
     counts = connection.execute(
         f"WITH records AS ({record}) SELECT count(*) FILTER (WHERE {lists}), "
-        f"count(*) FILTER (WHERE ({lists}) AND NOT {linkage.WORTH_SCORING}), count(*) FILTER (WHERE {linkage.WORTH_SCORING}) "
+        f"count(*) FILTER (WHERE ({lists}) AND NOT ({masks})), count(*) FILTER (WHERE {masks}) "
         "FROM records l JOIN records r ON l.pair = r.pair AND l.side = 'l' AND r.side = 'r'"
     ).fetchone()
     kept_by_lists, dropped_by_masks, kept_by_masks = counts

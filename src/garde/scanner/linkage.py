@@ -104,27 +104,18 @@ BLOCKING_RULES = (
     "l.name_phonetic_block = r.name_phonetic_block",
     "l.birth_block = r.birth_swap_block",
 )
-BIRTH_RULES = (1, 3)  # the rules on a birth date alone
-# A birth date alone blocks too many pairs in a large scan (8 million records: about 240 a date, a
-# billion pairs), nearly all of different people with nothing else in common. When such a pair
-# cannot reach the threshold (its prior, a same birth date and names that differ: `_birth_alone_bits`),
-# the pairs of a birth-date block are scored only if something else may be weighed: a name missing
-# on either side, the same postcode, names that may be as close as the lowest name level (bigram
-# Jaccard >= 0.5: a typo, swapped names) or a contact that may be shared. The last two are tested on
-# bit masks of the record's bigrams and contacts (MASK_BITS, one bit per hash), not on the lists:
-# the join of a billion pairs then reads no list. A mask test never drops a pair the lists would keep
-# (it may keep a few more, which are scored and fall below the threshold): with `collisions` the
-# bigrams of a record that share a bit with another of its bigrams, two names share at most
-# bit_count(mask_l & mask_r) + least(collisions_l, collisions_r) bigrams. So the pairs at the
-# threshold are the same, but for names that sound alike and share few bigrams, whose phonetic key
-# is too common to block on (MAX_BLOCK).
+# A blocking key alone fills its blocks with the square of its records (8 million records: about
+# 240 a birth date, a billion pairs; a common full name, tens of millions), nearly all of them
+# different people with nothing else in common. A blocked pair is scored only if its best possible
+# match weight reaches the threshold (`_can_reach`): the prior plus, for each comparison, the highest
+# weight among the levels the pair may be at. That bound reads no list: bigram and contact overlaps
+# are bounded with bit masks of the hashes (MASK_BITS, one bit per hash), which never miss a shared
+# hash; with `collisions` the bigrams of a record that share a bit with another of its bigrams, two
+# names share at most bit_count(mask_l & mask_r) + least(collisions_l, collisions_r) bigrams. So the
+# pairs at the threshold are exactly those of scoring every blocked pair (a test checks it); only
+# pairs that could not reach it are left out.
 MASK_BITS = 127  # a HUGEINT's bits, less the sign
-WORTH_SCORING = (
-    "(l.name_grams_n = 0 OR r.name_grams_n = 0 OR l.postcode = r.postcode "
-    "OR (bit_count(l.name_mask & r.name_mask) + least(l.name_collisions, r.name_collisions)) * 1.5 "
-    ">= 0.5 * (l.name_grams_n + r.name_grams_n) "
-    "OR bit_count(l.contact_mask & r.contact_mask) >= 1)"
-)
+WEIGHT_TOLERANCE = 1e-9  # bits: the bound is summed in another order than Splink's weight
 BLOCKING_COLUMNS = ("name_key", "birth", "name_phonetic")
 COLUMNS = (
     "name_key",
@@ -138,8 +129,9 @@ COLUMNS = (
 )
 
 
-def _settings(prior: float, parameters: dict | None = None, birth_alone: bool = True) -> dict:
-    """Splink's settings; `birth_alone` False: the birth-date rules keep only the pairs WORTH_SCORING."""
+def _settings(prior: float, parameters: dict | None = None, can_reach: str | None = None) -> dict:
+    """Splink's settings; with `can_reach` (SQL on l and r), the blocking rules keep only the pairs
+    it holds for."""
     comparisons = []
     for name, levels in COMPARISONS.items():
         rows = []
@@ -159,8 +151,7 @@ def _settings(prior: float, parameters: dict | None = None, birth_alone: bool = 
         "unique_id_column_name": "unique_id",
         "probability_two_random_records_match": prior,
         "blocking_rules_to_generate_predictions": [
-            {"blocking_rule": rule if birth_alone or index not in BIRTH_RULES else f"{rule} AND {WORTH_SCORING}"}
-            for index, rule in enumerate(BLOCKING_RULES)
+            {"blocking_rule": f"{rule} AND {can_reach}" if can_reach else rule} for rule in BLOCKING_RULES
         ],
         "comparisons": comparisons,
         "retain_matching_columns": False,
@@ -183,6 +174,7 @@ def _input_table(store) -> tuple[str, dict]:
     columns = ", ".join(f"p.{column}" for column in COLUMNS)
     masks = (
         f"{_mask('p.name_grams')} AS name_mask, {_mask('p.contact_keys')} AS contact_mask, "
+        f"{_mask('p.birth_parts')} AS birth_parts_mask, "
         f"(coalesce(len(p.name_grams), 0) - coalesce(bit_count({_mask('p.name_grams')}), 0))::INTEGER AS name_collisions"
     )
     blocks = ", ".join(
@@ -284,6 +276,7 @@ def score_pairs(store, size: int, deterministic_pairs: int, threshold: float) ->
     connection.execute("SET threads TO 1")  # one thread: sampling and sums in the same order every run
     api = DuckDBAPI(connection=connection)
     input_table, crowded = _input_table(store)
+    steps = {"input": time.monotonic() - started}  # seconds by step, for the manifest
     data = api.register(input_table, table_name="records_to_link")
     labels = _label_pairs(store)
     u_trained = size >= MIN_RECORDS_U
@@ -322,36 +315,71 @@ def score_pairs(store, size: int, deterministic_pairs: int, threshold: float) ->
         for name, values in parameters.items()
         for levels in [COMPARISONS[name]]
     }
-    birth_alone_bits = _birth_alone_bits(prior, parameters)
-    birth_alone = birth_alone_bits >= math.log2(threshold / (1 - threshold))
-    info["birth_date_alone"] = {"match_weight": round(birth_alone_bits, 2), "blocked": birth_alone}
     connection.execute("SET threads TO 2")  # scoring does not depend on the order of work
-    linker = Linker(data, _settings(prior, parameters, birth_alone), log_level=None)
-    info.update(_score_blocked_pairs(store, api, linker, threshold))
+    linker = Linker(data, _settings(prior, parameters, _can_reach(prior, parameters, threshold)), log_level=None)
+    steps["training"] = time.monotonic() - started - steps["input"]
+    info.update(_score_blocked_pairs(store, api, linker, threshold, steps))
     info["pairs_scored_above_threshold"] = store.fetch("SELECT count(*) FROM pairs")[0][0]
     info["seconds"] = round(time.monotonic() - started, 2)
+    info["seconds_by_step"] = {step: round(seconds, 2) for step, seconds in steps.items()}
     return info
 
 
-def _birth_alone_bits(prior: float, parameters: dict) -> float:
-    """The highest match weight of a pair that shares a birth date (or its swap) and nothing else:
-    its names differ (lowest level), postcodes and contacts are missing (no weight either way)."""
-    def bits(name: str, index: int) -> float:
-        m, u = parameters[name][index]
-        return math.log2(m / u)
-
-    name_differs = len(COMPARISONS["name"]) - 1
-    return math.log2(prior / (1 - prior)) + max(bits("birth", 1), bits("birth", 2)) + bits("name", name_differs)
+def _can_reach(prior: float, parameters: dict, threshold: float) -> str:
+    """SQL on a blocked pair (l, r of link_input): true when its best possible match weight reaches
+    `threshold`."""
+    needed = math.log2(threshold / (1 - threshold)) - math.log2(prior / (1 - prior)) - WEIGHT_TOLERANCE
+    return f"({_best_weight(parameters)} >= {needed!r}::DOUBLE)"
 
 
-def _score_blocked_pairs(store, api, linker, threshold: float) -> dict:
+def _best_weight(parameters: dict) -> str:
+    """SQL on a pair (l, r of link_input): an upper bound of its match weight less the prior's. For
+    each comparison, the highest weight among the levels the pair may be at, as Splink picks them
+    (the first level whose condition holds; a null level weighs 0)."""
+    def bits(name: str, *indexes: int, at_least: float = -math.inf) -> str:
+        best = max(at_least, *(math.log2(m / u) for m, u in (parameters[name][index] for index in indexes)))
+        return f"{best!r}::DOUBLE"  # a literal with a point would be a DECIMAL
+
+    name_else, birth_else, postcode_else, contact_else = (len(COMPARISONS[name]) - 1 for name in COMPARISONS)
+    # A name without bigrams has no mask: Splink's Jaccard test then holds when neither has any.
+    shared_grams = "(coalesce(bit_count(l.name_mask & r.name_mask), 0) + least(l.name_collisions, r.name_collisions))"
+    name = (
+        "CASE WHEN l.name_key IS NULL OR r.name_key IS NULL THEN 0.0::DOUBLE "
+        f"WHEN l.name_key = r.name_key THEN {bits('name', 1)} "
+        f"WHEN l.name_phonetic = r.name_phonetic THEN {bits('name', 2)} "
+        f"WHEN {shared_grams} * 1.7 >= 0.7 * (l.name_grams_n + r.name_grams_n) THEN {bits('name', 3, 4, name_else)} "
+        f"WHEN {shared_grams} * 1.5 >= 0.5 * (l.name_grams_n + r.name_grams_n) THEN {bits('name', 4, name_else)} "
+        f"ELSE {bits('name', name_else)} END"
+    )
+    birth = (
+        "CASE WHEN l.birth IS NULL OR r.birth IS NULL THEN 0.0::DOUBLE "
+        f"WHEN l.birth = r.birth THEN {bits('birth', 1)} "
+        f"WHEN l.birth = r.birth_swap THEN {bits('birth', 2)} "
+        f"WHEN bit_count(l.birth_parts_mask & r.birth_parts_mask) >= 1 THEN {bits('birth', 3, birth_else)} "
+        f"ELSE {bits('birth', birth_else)} END"
+    )
+    postcode = (
+        "CASE WHEN l.postcode IS NULL OR r.postcode IS NULL THEN 0.0::DOUBLE "
+        f"WHEN l.postcode = r.postcode THEN {bits('postcode', 1)} ELSE {bits('postcode', postcode_else)} END"
+    )
+    # No shared contact hash: the null level (no kind in common) or the lowest, whichever weighs more.
+    contact = (
+        f"CASE WHEN bit_count(l.contact_mask & r.contact_mask) >= 1 THEN {bits('contact', 1, contact_else, at_least=0.0)} "
+        f"ELSE {bits('contact', contact_else, at_least=0.0)} END"
+    )
+    return f"(({name}) + ({birth}) + ({postcode}) + ({contact}))"
+
+
+def _score_blocked_pairs(store, api, linker, threshold: float, steps: dict) -> dict:
     """Fills `pairs` with the blocked pairs scored at `threshold` or more. The pairs are blocked once
     for all records, then scored about PREDICT_CHUNK_PAIRS at a time (Splink reads, for each run,
     only the records its pairs hold): the work grows with the pairs, where blocking each run of
     records against all the records grew with their square. A run that DuckDB has no memory for is
     split in two and tried again (records with longer lists than foreseen), at most MAX_SPLITS times."""
+    started = time.monotonic()
     blocked = linker.inference.compute_blocked_pairs_for_predict()
     blocked_pairs = store.fetch(f"SELECT count(*) FROM {blocked.physical_name}")[0][0]
+    steps["blocking"] = time.monotonic() - started
     chunks = max(1, math.ceil(blocked_pairs / PREDICT_CHUNK_PAIRS))
     store.run("CREATE OR REPLACE TABLE pairs (p DOUBLE, a BIGINT, b BIGINT)")
     # Each run: the pairs whose hash(join_key_l) % parts = part; a run split in two becomes the
@@ -374,6 +402,7 @@ def _score_blocked_pairs(store, api, linker, threshold: float) -> dict:
         done += 1
     store.run("DROP TABLE blocked_chunk")
     blocked.drop_table_from_database_and_remove_from_cache()
+    steps["scoring"] = time.monotonic() - started - steps["blocking"]
     return {"blocked_pairs": blocked_pairs, "predict_chunks": done, "predict_runs_split": splits}
 
 
