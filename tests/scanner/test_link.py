@@ -407,6 +407,22 @@ def test_blocked_pairs_that_cannot_reach_the_threshold_are_left_out_and_the_pers
         assert pq.read_table(tmp_path / "filtered" / name).to_pylist() == pq.read_table(tmp_path / "all" / name).to_pylist(), name
 
 
+def test_nothing_is_blocked_when_even_a_pair_that_agrees_on_everything_cannot_reach_the_threshold(corpus, monkeypatch, tmp_path):
+    out, _ = corpus
+    # As in a scan of millions of records with few NIR/IPP links: a prior of about 2^-60.
+    monkeypatch.setattr(linkage, "RECALL_OF_DETERMINISTIC_STAGE", 2.0**50)
+    scan([out / "dump"], tmp_path / "skipped", ScanSettings(jobs=0))
+    monkeypatch.setattr(linkage, "_some_pair_can_reach", lambda prior, parameters, threshold: True)
+    monkeypatch.setattr(linkage, "_can_reach", lambda prior, parameters, threshold: "TRUE")  # every blocked pair
+    scan([out / "dump"], tmp_path / "all", ScanSettings(jobs=0))
+    skipped, every = (json.loads((tmp_path / name / "manifest.json").read_text())["linkage"] for name in ("skipped", "all"))
+    assert skipped["best_possible_weight"] < math.log2(skipped["lower_threshold"] / (1 - skipped["lower_threshold"]))
+    assert skipped["blocked_pairs"] == skipped["predict_chunks"] == 0 and skipped["seconds_by_step"]["blocking"] == 0
+    assert every["blocked_pairs"] > 300 and every["pairs_scored_above_threshold"] == skipped["pairs_scored_above_threshold"] == 0
+    for name in ("persons.parquet", "records.parquet"):
+        assert pq.read_table(tmp_path / "skipped" / name).to_pylist() == pq.read_table(tmp_path / "all" / name).to_pylist(), name
+
+
 def test_a_run_of_pairs_duckdb_has_no_memory_for_is_split_and_scored_in_halves(corpus, scans, monkeypatch, tmp_path):
     import duckdb
 

@@ -37,6 +37,7 @@ U_CHUNKS = 10  # the sampled pairs are compared in 10 chunks: half the peak memo
 # records ran out of 256 MB in DuckDB (the joins of the pairs to the compared columns, which hold
 # lists); by runs of this size they pass (docs/benchmarks.md, "The report at 2.5 million records").
 PREDICT_CHUNK_PAIRS = 2_000_000
+NEW_PAIRS_TABLE = "CREATE OR REPLACE TABLE pairs (p DOUBLE, a BIGINT, b BIGINT)"  # the pairs kept, a < b
 MAX_SPLITS = 4  # a run that runs out of memory is split in two, down to a sixteenth
 LEVEL_NOT_OBSERVED = "level not observed"
 
@@ -315,21 +316,43 @@ def score_pairs(store, size: int, deterministic_pairs: int, threshold: float) ->
         for name, values in parameters.items()
         for levels in [COMPARISONS[name]]
     }
-    connection.execute("SET threads TO 2")  # scoring does not depend on the order of work
-    linker = Linker(data, _settings(prior, parameters, _can_reach(prior, parameters, threshold)), log_level=None)
     steps["training"] = time.monotonic() - started - steps["input"]
-    info.update(_score_blocked_pairs(store, api, linker, threshold, steps))
+    info["best_possible_weight"] = round(math.log2(prior / (1 - prior)) + _highest_weight(parameters), 2)
+    if _some_pair_can_reach(prior, parameters, threshold):
+        connection.execute("SET threads TO 2")  # scoring does not depend on the order of work
+        linker = Linker(data, _settings(prior, parameters, _can_reach(prior, parameters, threshold)), log_level=None)
+        info.update(_score_blocked_pairs(store, api, linker, threshold, steps))
+    else:  # even a pair that agrees on everything stays below the threshold: nothing to block
+        store.run(NEW_PAIRS_TABLE)
+        info.update({"blocked_pairs": 0, "predict_chunks": 0, "predict_runs_split": 0})
+        steps.update({"blocking": 0.0, "scoring": 0.0})
     info["pairs_scored_above_threshold"] = store.fetch("SELECT count(*) FROM pairs")[0][0]
     info["seconds"] = round(time.monotonic() - started, 2)
     info["seconds_by_step"] = {step: round(seconds, 2) for step, seconds in steps.items()}
     return info
 
 
+def _needed_weight(prior: float, threshold: float) -> float:
+    """The match weight less the prior's that a pair needs to reach `threshold`."""
+    return math.log2(threshold / (1 - threshold)) - math.log2(prior / (1 - prior)) - WEIGHT_TOLERANCE
+
+
+def _highest_weight(parameters: dict) -> float:
+    """The match weight less the prior's of a pair at the best level of every comparison (a null
+    level weighs 0, so a comparison whose levels all weigh less adds nothing)."""
+    return sum(max(0.0, *(math.log2(m / u) for m, u in levels.values())) for levels in parameters.values())
+
+
+def _some_pair_can_reach(prior: float, parameters: dict, threshold: float) -> bool:
+    """False when the prior is so low (a large scan with few NIR/IPP links) that no pair can reach
+    `threshold`, whatever it agrees on."""
+    return _highest_weight(parameters) >= _needed_weight(prior, threshold)
+
+
 def _can_reach(prior: float, parameters: dict, threshold: float) -> str:
     """SQL on a blocked pair (l, r of link_input): true when its best possible match weight reaches
     `threshold`."""
-    needed = math.log2(threshold / (1 - threshold)) - math.log2(prior / (1 - prior)) - WEIGHT_TOLERANCE
-    return f"({_best_weight(parameters)} >= {needed!r}::DOUBLE)"
+    return f"({_best_weight(parameters)} >= {_needed_weight(prior, threshold)!r}::DOUBLE)"
 
 
 def _best_weight(parameters: dict) -> str:
@@ -381,7 +404,7 @@ def _score_blocked_pairs(store, api, linker, threshold: float, steps: dict) -> d
     blocked_pairs = store.fetch(f"SELECT count(*) FROM {blocked.physical_name}")[0][0]
     steps["blocking"] = time.monotonic() - started
     chunks = max(1, math.ceil(blocked_pairs / PREDICT_CHUNK_PAIRS))
-    store.run("CREATE OR REPLACE TABLE pairs (p DOUBLE, a BIGINT, b BIGINT)")
+    store.run(NEW_PAIRS_TABLE)
     # Each run: the pairs whose hash(join_key_l) % parts = part; a run split in two becomes the
     # runs (2 * parts, part) and (2 * parts, part + parts).
     runs, done, splits = [(chunks, part) for part in reversed(range(chunks))], 0, 0
