@@ -76,7 +76,7 @@ def _rows(folder, name):
     return sorted(rows, key=lambda row: json.dumps(row, sort_keys=True, default=str))
 
 
-TIMINGS = {"started", "duration_s", "seconds"}
+TIMINGS = {"started", "duration_s", "seconds", "seconds_by_step"}
 
 
 def _manifest(folder):
