@@ -25,6 +25,8 @@ beforehand instead (kept; `--mb` is then ignored): a 10 GB dump takes longer to 
 leaves time for in one session: `--write-dump DIR --mb 10000` writes it in two processes (letters in
 one with --seed, logs, tables and prose in the other with --seed + 1: 15 minutes for 10 GB on 2 cores)
 and stops.
+The scan's error output is kept whole in garde-scan-stderr.txt under --work (its last lines are
+printed if the scan fails).
 """
 
 import argparse
@@ -104,6 +106,10 @@ class TreeSampler(threading.Thread):
             trace.write(f"{time.perf_counter() - self.started:.0f}\t{processes}\t{pss / 1e6:.0f}\t{parent / 1e6:.0f}\t{self.disk / 1e6:.0f}\n")
 
 
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
 def _disk_bytes(folder: Path) -> int:
     """Blocks allocated to the files under `folder` (files appear and vanish as the scan runs)."""
     total = 0
@@ -142,14 +148,18 @@ def measure(
     if not ner:
         command.append("--no-ner")
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    sampler = TreeSampler(child.pid, trace=trace, out=out)
-    sampler.start()
-    _, errors = child.communicate()
+    # The scan's whole error output goes to a file beside the work folder: a failure deep in the report
+    # (a traceback after hours of progress lines) must be readable in full afterwards.
+    errors = work.parent / "garde-scan-stderr.txt"
+    with errors.open("w") as stderr:
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        sampler = TreeSampler(child.pid, trace=trace, out=out)
+        sampler.start()
+        child.wait()
     wall = time.perf_counter() - started
     sampler.join(timeout=5)
     if child.returncode != 0:
-        raise SystemExit(f"garde scan failed ({child.returncode}): {errors[-2000:]}")
+        raise SystemExit(f"garde scan failed ({child.returncode}), its error output in {errors}:\n{_tail(errors)}")
     summary = json.loads((out / "summary.json").read_text())
     linkage = json.loads((out / "manifest.json").read_text())["linkage"]
     figures = {

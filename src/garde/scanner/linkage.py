@@ -310,14 +310,14 @@ def score_pairs(store, size: int, deterministic_pairs: int, threshold: float) ->
     )
     info["parameters"] = {
         name: {
-            levels[i][0]: {"m": round(m, 6), "u": round(u, 9), "weight": round(math.log2(m / u), 2)}
+            levels[i][0]: {"m": round(m, 6), "u": round(u, 9), "weight": round(_level_weight(m, u), 2)}
             for i, (m, u) in values.items()
         }
         for name, values in parameters.items()
         for levels in [COMPARISONS[name]]
     }
     steps["training"] = time.monotonic() - started - steps["input"]
-    info["best_possible_weight"] = round(math.log2(prior / (1 - prior)) + _highest_weight(parameters), 2)
+    info["best_possible_weight"] = round(_log_odds(prior) + _highest_weight(parameters), 2)
     if _some_pair_can_reach(prior, parameters, threshold):
         connection.execute("SET threads TO 2")  # scoring does not depend on the order of work
         linker = Linker(data, _settings(prior, parameters, _can_reach(prior, parameters, threshold)), log_level=None)
@@ -332,15 +332,24 @@ def score_pairs(store, size: int, deterministic_pairs: int, threshold: float) ->
     return info
 
 
+def _log_odds(probability: float) -> float:
+    return math.log2(probability / (1 - probability))
+
+
+def _level_weight(m: float, u: float) -> float:
+    """The match weight of a comparison level, as Splink computes it."""
+    return math.log2(m / u)
+
+
 def _needed_weight(prior: float, threshold: float) -> float:
     """The match weight less the prior's that a pair needs to reach `threshold`."""
-    return math.log2(threshold / (1 - threshold)) - math.log2(prior / (1 - prior)) - WEIGHT_TOLERANCE
+    return _log_odds(threshold) - _log_odds(prior) - WEIGHT_TOLERANCE
 
 
 def _highest_weight(parameters: dict) -> float:
     """The match weight less the prior's of a pair at the best level of every comparison (a null
     level weighs 0, so a comparison whose levels all weigh less adds nothing)."""
-    return sum(max(0.0, *(math.log2(m / u) for m, u in levels.values())) for levels in parameters.values())
+    return sum(max(0.0, *(_level_weight(m, u) for m, u in levels.values())) for levels in parameters.values())
 
 
 def _some_pair_can_reach(prior: float, parameters: dict, threshold: float) -> bool:
@@ -360,7 +369,7 @@ def _best_weight(parameters: dict) -> str:
     each comparison, the highest weight among the levels the pair may be at, as Splink picks them
     (the first level whose condition holds; a null level weighs 0)."""
     def bits(name: str, *indexes: int, at_least: float = -math.inf) -> str:
-        best = max(at_least, *(math.log2(m / u) for m, u in (parameters[name][index] for index in indexes)))
+        best = max(at_least, *(_level_weight(*parameters[name][index]) for index in indexes))
         return f"{best!r}::DOUBLE"  # a literal with a point would be a DECIMAL
 
     name_else, birth_else, postcode_else, contact_else = (len(COMPARISONS[name]) - 1 for name in COMPARISONS)

@@ -31,7 +31,8 @@ import pyarrow as pa
 MAGIC = b"GARDEPK2"
 HEAD = struct.Struct("<8s64sQQQQQI")
 SUFFIX = ".pack"
-_CODEC = pa.Codec("zstd", compression_level=1)
+# Packed sections and streamed parts (worker.py) alike: level 1 keeps the workers fast.
+CODEC = pa.Codec("zstd", compression_level=1)
 # A section holds at most about worker.PACKED_BYTES (1 MiB) of JSON: a damaged head asking for more
 # is not believed.
 _MAX_DECOMPRESSED = 64 << 20
@@ -52,7 +53,7 @@ def append(folder: Path, sha256: str, outcome: dict, records: list[bytes], findi
     """Appends a file's part to this process's pack in `folder` and returns its location.
     `records`, `findings`: each batch of rows as JSON."""
     plain = [b"[" + b",".join(records) + b"]", b"[" + b",".join(findings) + b"]"]
-    sections = [json.dumps(outcome).encode(), *(_CODEC.compress(section, asbytes=True) for section in plain)]
+    sections = [json.dumps(outcome).encode(), *(CODEC.compress(section, asbytes=True) for section in plain)]
     body = b"".join(sections)
     head = HEAD.pack(MAGIC, sha256.encode("ascii"), *map(len, sections), *map(len, plain), zlib.crc32(body))
     entry = memoryview(head + body)
@@ -128,7 +129,7 @@ def _decoded(entry: bytes, sha256: str, kinds) -> tuple[dict, dict[str, list[dic
 def _decompressed(section: bytes, size: int) -> bytes:
     if size > _MAX_DECOMPRESSED:
         raise ValueError("section larger than any entry holds")
-    data = _CODEC.decompress(section, decompressed_size=size, asbytes=True)
+    data = CODEC.decompress(section, decompressed_size=size, asbytes=True)
     if len(data) != size:
         raise ValueError("section of another length than its head says")
     return data

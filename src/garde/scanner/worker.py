@@ -205,7 +205,7 @@ def read_part(parts_dir: Path, sha256: str, location: dict | None = None, kinds=
 PACKED_BYTES = 1 << 20
 # Streamed parts are compressed like packed ones (zstd, buffer by buffer: read back without a setting).
 # One thread: a worker has one core.
-_COMPRESSED = pa.ipc.IpcWriteOptions(compression=pa.Codec("zstd", compression_level=1), use_threads=False)
+_COMPRESSED = pa.ipc.IpcWriteOptions(compression=packs.CODEC, use_threads=False)
 
 
 class PartWriter:
