@@ -94,6 +94,7 @@ def run_stages(work: Path, times: int) -> None:
     from garde.scanner import freed_memory
     from garde.scanner.link import LOWER_THRESHOLD, link_store, linkage_warning
     from garde.scanner.recordstore import RecordStore
+    from garde.scanner.report import _PersonOf
     from garde.scanner.report_persons import assign_persons, records_with_persons, write_persons
 
     process, peak, duckdb_peak, stores = psutil.Process(), [0], [0], []
@@ -151,6 +152,12 @@ def run_stages(work: Path, times: int) -> None:
         del result  # as report._link_persons: the linkage's arrays are not kept for the outputs
         freed_memory.give_back()
         stage("person_of")
+        # The findings pass's reading: the person of each record, in the store's order (report._PersonOf).
+        person_of, with_person = _PersonOf(store), 0
+        for batch in store.batches("SELECT record_id FROM records"):
+            with_person += sum(person is not None for person in person_of.of(batch.column(0).to_pylist()))
+        person_of.close()
+        stage("person of each record (findings)", f"{with_person:,} records with a person")
         rows = sum(batch.num_rows for batch in records_with_persons(store, "record_id, sha256, locator, categories, detectors"))
         stage("records with their persons", f"{rows:,} rows")
         write_persons(Path(scratch) / "persons.parquet", store)

@@ -13,10 +13,11 @@ import gc
 import pyarrow as pa
 
 import garde.scanner.worker  # noqa: F401  (what every worker needs)
-from garde.scanner import freed_memory
+from garde.scanner import fork_guard, freed_memory
 from garde.scanner.detect import engine
 
 engine.warm_up()
 pa.array([""])  # pyarrow imports pandas on its first conversion (about 45 MB): here, once
 freed_memory.give_back()
 gc.freeze()
+fork_guard.disarm()  # loaded: the server's own loop now notices when the scan ends

@@ -148,10 +148,17 @@ class RecordStore:
     def flush(self) -> None:
         if not self._pending:
             return
-        self.fetch("INSERT INTO records SELECT * FROM pending_batch", {"pending_batch": pa.concat_tables(self._pending).combine_chunks()})
+        self.append("records", pa.concat_tables(self._pending).combine_chunks())
         self._pending, self._pending_rows = [], 0
+
+    def append(self, table: str, rows: pa.Table) -> None:
+        """Inserts `rows` (columns in the table's order) into `table`, and writes them to the
+        database file: appended rows stay in DuckDB's memory until a checkpoint, and a checkpoint
+        may not come on its own while a query is being read (report_persons reads one while it
+        appends), so a few million rows appended filled the memory limit."""
+        self.fetch(f"INSERT INTO {table} SELECT * FROM appended", {"appended": rows})
         if self.on_disk:
-            self.run("CHECKPOINT")  # appended rows stay in memory until written to the database file
+            self.run("CHECKPOINT")
 
     def index_persons(self) -> int:
         """The person records (numbered by pidx as they were added) as the view `persons`; their

@@ -129,6 +129,7 @@ def _write(out: Path, parts: Path, store: RecordStore, ledger: Ledger, run: dict
                 category_distinct[category] += 1
                 category_findings[category] += copies
                 detector_findings[detector] += copies
+    person_of.close()
 
     _write_records(out / "records.parquet", store, ledger)
     persons_per_category = write_persons(out / "persons.parquet", store)
@@ -257,7 +258,7 @@ def _store_paths(store: RecordStore, ledger: Ledger) -> None:
                 "ord": pa.array(range(start, start + len(chunk)), pa.int64()),
             }
         )
-        store.fetch("INSERT INTO paths SELECT * FROM batch", {"batch": table})
+        store.append("paths", table)
         start += len(chunk)
 
 
@@ -315,8 +316,8 @@ class _PersonOf:
     the same order (by file, then record): nothing is held but the current batch of records."""
 
     def __init__(self, store: RecordStore):
-        batches = records_with_persons(store, "record_id")
-        self.rows = (row for batch in batches for row in zip(*batch.to_pydict().values(), strict=True))
+        self.batches = records_with_persons(store, "record_id")
+        self.rows = (row for batch in self.batches for row in zip(*batch.to_pydict().values(), strict=True))
         self.current: tuple[str | None, str | None] = (None, None)
 
     def of(self, record_ids: list[str]) -> list[str | None]:
@@ -326,6 +327,11 @@ class _PersonOf:
                 self.current = next(self.rows)
             persons.append(self.current[1])
         return persons
+
+    def close(self) -> None:
+        """Ends the reading of the store (its cursors), which the findings may leave unfinished:
+        the stages after them must not run beside it."""
+        self.batches.close()
 
 
 def _write_json(path: Path, value) -> None:

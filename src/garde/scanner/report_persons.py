@@ -80,7 +80,7 @@ def assign_persons(store: RecordStore, result) -> None:
             "reasons": reasons[rows],
             "probability": pa.array(probability[rows], from_pandas=True),  # NaN (no link) stored as NULL
         }
-        store.fetch("INSERT INTO groups SELECT * FROM batch", {"batch": pa.table(columns)})
+        store.append("groups", pa.table(columns))
     del reasons, probability
     result.reasons, result.probability = bytearray(), array("d")  # in `groups` now
     _to_group_keys(store, "best", best)
@@ -96,11 +96,7 @@ def assign_persons(store: RecordStore, result) -> None:
         table["lower_id"] = _group_ids(lower[rows])
         taken = links.take(batch.num_rows)
         table["reasons"], table["probability"] = taken.column("reasons"), taken.column("probability")
-        store.fetch(
-            "INSERT INTO person_of SELECT * FROM batch",
-            {"batch": pa.table([table[n] for n in _PERSON_OF.names], schema=_PERSON_OF)},
-        )
-        store.run("CHECKPOINT")  # inserted rows stay in memory until written to the database file
+        store.append("person_of", pa.table([table[n] for n in _PERSON_OF.names], schema=_PERSON_OF))
     links.close()
     store.run("DROP TABLE groups")
 
@@ -163,13 +159,18 @@ def records_with_persons(store: RecordStore, columns: str) -> Iterator[pa.Record
     `person_id` (NULL for a record that identifies no one): the records and person_of read side
     by side."""
     person_ids = _Rows(store.batches("SELECT person_id FROM person_of"))
-    for batch in store.batches(f"SELECT {columns}, pidx IS NOT NULL AS identifies FROM records"):
-        identifies = batch.column("identifies").to_pylist()
-        count = sum(identifies)
-        taken = iter(person_ids.take(count).column(0).to_pylist() if count else ())
-        person_id = pa.array([next(taken) if flag else None for flag in identifies], pa.string())
-        kept = batch.drop_columns(["identifies"])
-        yield kept.append_column("person_id", person_id)
+    records = store.batches(f"SELECT {columns}, pidx IS NOT NULL AS identifies FROM records")
+    try:
+        for batch in records:
+            identifies = batch.column("identifies").to_pylist()
+            count = sum(identifies)
+            taken = iter(person_ids.take(count).column(0).to_pylist() if count else ())
+            person_id = pa.array([next(taken) if flag else None for flag in identifies], pa.string())
+            kept = batch.drop_columns(["identifies"])
+            yield kept.append_column("person_id", person_id)
+    finally:  # closed before its end (report._PersonOf): both cursors now, not when collected
+        records.close()
+        person_ids.close()
 
 
 def write_persons(path: Path, store: RecordStore) -> Counter:
@@ -211,7 +212,8 @@ def _store_places(store: RecordStore) -> None:
     store.run(
         "CREATE TABLE unsorted_places (person_id VARCHAR, pidx BIGINT, ord BIGINT, path VARCHAR, place VARCHAR)"
     )
-    contents = groupby(_rows(store.batches("SELECT * FROM paths_by_content")), key=itemgetter(0))
+    paths = store.batches("SELECT * FROM paths_by_content")
+    contents = groupby(_rows(paths), key=itemgetter(0))
     following = next(contents, None)  # (sha256, its rows) of the next content with paths
     content, content_paths = None, []
     pending: list[tuple] = []
@@ -229,6 +231,7 @@ def _store_places(store: RecordStore) -> None:
             _insert_places(store, pending)
             pending = []
     _insert_places(store, pending)
+    paths.close()  # paths of contents without a person record may be left: not read beside the sort
     store.run(
         "CREATE TABLE person_places AS SELECT person_id, path, place FROM unsorted_places ORDER BY person_id, pidx, ord"
     )
@@ -239,10 +242,7 @@ def _store_places(store: RecordStore) -> None:
 def _insert_places(store: RecordStore, rows: list[tuple]) -> None:
     if rows:
         names = ("person_id", "pidx", "ord", "path", "place")
-        store.fetch(
-            "INSERT INTO unsorted_places SELECT * FROM batch",
-            {"batch": pa.table(dict(zip(names, zip(*rows, strict=True), strict=True)))},
-        )
+        store.append("unsorted_places", pa.table(dict(zip(names, zip(*rows, strict=True), strict=True))))
 
 
 def _rows(batches):

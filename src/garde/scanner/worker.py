@@ -497,6 +497,7 @@ def _process_context(ner_on: bool):
     preload = ["garde.scanner.fork_preload"]
     if ner_on and ner.installed() is None:
         preload.insert(0, "garde.scanner.detect.ner_preload")
+    preload.insert(0, "garde.scanner.fork_guard")  # the server dies with the scan while it loads
     context.set_forkserver_preload(preload)  # no effect once the server runs
     return context
 
