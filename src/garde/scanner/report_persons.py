@@ -12,6 +12,7 @@ filled, side by side, and only sorts remain (one of narrow rows per output).
 from array import array
 from collections import Counter
 from collections.abc import Iterator
+from functools import cache, lru_cache
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -269,9 +270,9 @@ def _persons(records, places):
             "person_id": person_id,
             "records": len(rows),
             "files": len(files),
-            "categories": _names(row[2] for row in rows),
-            "detectors": _names(row[3] for row in rows),
-            "linked_on": sorted(reason for reason, bit in _REASON_BITS if reasons & bit),
+            "categories": _names({row[2] for row in rows}),
+            "detectors": _names({row[3] for row in rows}),
+            "linked_on": _reasons(reasons),
             "match_probability": min(probabilities, default=None),
             "lower_bound_group": rows[0][6],
             "locations": locations,
@@ -279,6 +280,22 @@ def _persons(records, places):
         }
 
 
-def _names(joined_names) -> list[str]:
-    """The sorted names of several records' categories or detectors (each joined as stored)."""
-    return sorted({name for names in joined_names if names for name in names.split(NAMES_SEPARATOR)})
+def _names(joined_names: set) -> list[str]:
+    """The sorted names of several records' categories or detectors (each joined as stored). Most
+    persons have one record, and few combinations of names recur among millions of persons: each
+    combination is split and sorted once (the lists are shared by the rows, never modified)."""
+    joined_names -= {None, ""}
+    if len(joined_names) == 1:
+        return _sorted_names(joined_names.pop())
+    return sorted({name for names in joined_names for name in _sorted_names(names)})
+
+
+@lru_cache(maxsize=4096)  # bounded: combinations are few, but a long-running process scans many dumps
+def _sorted_names(joined: str) -> list[str]:
+    return sorted(set(joined.split(NAMES_SEPARATOR)))
+
+
+@cache
+def _reasons(bits: int) -> list[str]:
+    """The reasons a person's records were linked on, from their bits (shared as _sorted_names)."""
+    return sorted(reason for reason, bit in _REASON_BITS if bits & bit)
