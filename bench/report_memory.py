@@ -98,11 +98,12 @@ def run_stages(work: Path, times: int) -> None:
     from garde.scanner.report_persons import assign_persons, records_with_persons, write_persons
 
     process, peak, duckdb_peak, stores = psutil.Process(), [0], [0], []
+    stopping = threading.Event()
 
     def sample():
         """The process's RSS, and what DuckDB says it holds (its buffer pool and its other allocations)."""
         cursor = None
-        while True:
+        while not stopping.is_set():
             peak[0] = max(peak[0], process.memory_info().rss)
             if stores and cursor is None:
                 cursor = stores[0].connection.cursor()
@@ -113,8 +114,11 @@ def run_stages(work: Path, times: int) -> None:
                     return
                 duckdb_peak[0] = max(duckdb_peak[0], held or 0)
             time.sleep(0.05)
+        if cursor is not None:
+            cursor.close()
 
-    threading.Thread(target=sample, daemon=True).start()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     clock = [time.perf_counter()]
 
     def stage(name: str, detail: str = "") -> None:
@@ -162,6 +166,8 @@ def run_stages(work: Path, times: int) -> None:
         stage("records with their persons", f"{rows:,} rows")
         write_persons(Path(scratch) / "persons.parquet", store)
         stage("persons.parquet")
+        stopping.set()  # before closing the store: DuckDB refuses to close a connection in use
+        sampler.join()
         store.close()
 
 
