@@ -6,8 +6,8 @@ from garde.scanner.recordstore import RecordStore
 
 
 def test_rows_appended_on_disk_are_in_the_database_file_at_once_even_while_a_query_is_read(tmp_path):
-    # Appended rows left in DuckDB's memory until a checkpoint filled its memory limit in the report
-    # of a 10 GB dump, where rows are appended while another query is being read.
+    # The report appends rows while it reads another query (the places of persons.parquet): they
+    # must not wait in DuckDB's memory for a checkpoint, millions of them in a large dump.
     store = RecordStore(tmp_path / "records.duckdb")
     store.run("CREATE TABLE paths (sha256 VARCHAR, path VARCHAR, ord BIGINT)")
     store.append("paths", pa.table({"sha256": ["a"] * 3, "path": ["x.csv", "y.csv", "z.csv"], "ord": [0, 1, 2]}))

@@ -153,8 +153,8 @@ class RecordStore:
     def append(self, table: str, rows: pa.Table) -> None:
         """Inserts `rows` (columns in the table's order) into `table`, and writes them to the
         database file: appended rows stay in DuckDB's memory until a checkpoint, and a checkpoint
-        may not come on its own while a query is being read (report_persons reads one while it
-        appends), so a few million rows appended filled the memory limit."""
+        may not come on its own while a query is being read (report_persons appends the places of
+        persons while it reads), so millions of rows could wait in memory."""
         self.fetch(f"INSERT INTO {table} SELECT * FROM appended", {"appended": rows})
         self._checkpoint()
 
