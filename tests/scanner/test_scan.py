@@ -5,7 +5,8 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from garde.scanner import ScanInputError, ScanSettings, scan
+from garde.scanner import ScanInputError, ScanSettings, report_persons, scan
+from garde.scanner.recordstore import RecordStore
 
 from .helpers import write_dump
 
@@ -64,6 +65,34 @@ def test_it_scans_identical_files_once_and_counts_them_everywhere(dump, tmp_path
     records = pq.read_table(tmp_path / "out" / "records.parquet").to_pylist()
     assert {r["path"] for r in records if r["record_id"] in in_table[0]["record_ids"]} >= {"dump/patients.csv"}
     assert all(isinstance(r["categories"], list) and r["categories"] for r in records)
+
+
+def test_it_makes_the_same_persons_when_they_are_read_a_few_rows_at_a_time(dump, tmp_path, monkeypatch):
+    # persons.parquet reads its sorted records and places in chunks of whole persons: a person
+    # whose rows straddle two batches, or a content whose places are joined a slice at a time,
+    # must come out as when everything fits in one batch.
+    (dump / "copie").mkdir()
+    (dump / "copie" / "patients.csv").write_bytes((dump / "patients.csv").read_bytes())
+    scan([dump], tmp_path / "whole", ScanSettings(jobs=0))
+    whole = pq.read_table(tmp_path / "whole" / "persons.parquet")
+    reading = RecordStore.batches
+    monkeypatch.setattr(RecordStore, "batches", lambda store, query, rows=50_000: reading(store, query, rows=2))
+    monkeypatch.setattr(report_persons, "_PLACES_AT_ONCE", 1)
+    scan([dump], tmp_path / "bits", ScanSettings(jobs=0))
+    assert pq.read_table(tmp_path / "bits" / "persons.parquet").equals(whole)
+    in_both = [p for p in whole.to_pylist() if p["files"] >= 2]
+    assert in_both and all(len(p["locations"]) >= 2 for p in in_both)
+
+
+def test_it_lists_at_most_max_locations_places_of_a_person_but_counts_every_file(dump, tmp_path, monkeypatch):
+    (dump / "copie").mkdir()
+    (dump / "copie" / "patients.csv").write_bytes((dump / "patients.csv").read_bytes())
+    monkeypatch.setattr(report_persons, "MAX_LOCATIONS", 1)
+    scan([dump], tmp_path / "out", ScanSettings(jobs=0))
+    persons = pq.read_table(tmp_path / "out" / "persons.parquet").to_pylist()
+    in_table = [p for p in persons if p["locations"] and p["locations"][0].startswith("dump/patients.csv#")]
+    assert in_table and all(p["files"] >= 2 and len(p["locations"]) == 1 for p in in_table)
+    assert all(len(p["locations"]) <= 1 for p in persons)
 
 
 def test_it_hashes_values_the_same_when_its_cache_of_hashes_is_cleared(dump, tmp_path, monkeypatch):

@@ -13,18 +13,19 @@ from array import array
 from collections import Counter
 from collections.abc import Iterator
 from functools import cache, lru_cache
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from garde.scanner.link import REASONS
 from garde.scanner.parquet_writer import RowGroupWriter
 from garde.scanner.recordstore import NAMES_SEPARATOR, RECORD_COLUMNS, RecordStore, columns_sql
 
 MAX_LOCATIONS = 50
+_PLACES_AT_ONCE = 200_000  # rows of person_places joined at a time
+_NAMES = pa.list_(pa.string())
 _RUN = 1 << 20  # records whose root is replaced by their group's key at a time
 _REASON_BITS = [(reason, 1 << index) for index, reason in enumerate(REASONS)]
 # The first 15 hex digits of the SHA-256 of a group's smallest record id, as a number (60 bits):
@@ -103,7 +104,8 @@ def assign_persons(store: RecordStore, result) -> None:
 
 
 class _Rows:
-    """The rows of a stream of record batches, taken a number (at least one) at a time, as a table."""
+    """The rows of a stream of record batches, taken a number (at least one) at a time or up to a
+    value of a key, as a table."""
 
     def __init__(self, batches):
         self.batches = batches
@@ -115,6 +117,24 @@ class _Rows:
             self.pending = following if self.pending is None else pa.concat_tables([self.pending, following])
         taken, self.pending = self.pending.slice(0, count), self.pending.slice(count)
         return taken
+
+    def upto(self, key: str, bound) -> pa.Table | None:
+        """The next rows whose `key` is at most `bound` (the stream is sorted by `key`); None when
+        the stream has no rows at all."""
+        while self._empty() or pc.less_equal(self.pending[key][-1], bound).as_py():
+            following = next(self.batches, None)
+            if following is None:
+                break
+            following = pa.Table.from_batches([following])
+            self.pending = following if self.pending is None else pa.concat_tables([self.pending, following])
+        if self.pending is None:
+            return None
+        count = pc.sum(pc.less_equal(self.pending[key], bound)).as_py() or 0
+        taken, self.pending = self.pending.slice(0, count), self.pending.slice(count)
+        return taken
+
+    def _empty(self) -> bool:
+        return self.pending is None or not self.pending.num_rows
 
     def close(self) -> None:
         """Closes the stream (its cursor) before the end of its rows is read."""
@@ -176,28 +196,28 @@ def records_with_persons(store: RecordStore, columns: str) -> Iterator[pa.Record
 
 def write_persons(path: Path, store: RecordStore) -> Counter:
     """persons.parquet, one row per person ordered by person_id; persons per category. Two sorted
-    streams (the person records, and their places) are read side by side, one person at a time:
-    DuckDB sorts out of memory, where aggregating lists would not. Each stream is sorted into a
-    table first: two sorts read at once would each hold blocks in memory, two table scans hold
-    next to nothing (a table is read in the order it was filled)."""
+    streams (the person records, and their places) are read side by side, some 50,000 records of
+    whole persons at a time, each chunk made into person rows by Arrow and numpy: DuckDB sorts out
+    of memory, where aggregating lists would not. Each stream is sorted into a table first: two
+    sorts read at once would each hold blocks in memory, two table scans hold next to nothing (a
+    table is read in the order it was filled)."""
     store.run(
         "CREATE TABLE person_records AS SELECT person_id, record_id, categories, detectors, reasons, probability, lower_id "
         "FROM person_of ORDER BY person_id, pidx"
     )
     _store_places(store)
-    records = _rows(store.batches("SELECT * FROM person_records"))
-    places = _rows(store.batches("SELECT person_id, path, place FROM person_places"))
+    records = store.batches("SELECT * FROM person_records")
+    places = _Rows(store.batches("SELECT person_id, path, place FROM person_places"))
     per_category: Counter = Counter()
-    with RowGroupWriter(path, PERSONS_SCHEMA) as writer:
-        batch: list[dict] = []
-        for person in _persons(records, places):
-            per_category.update(person["categories"])
-            batch.append(person)
-            if len(batch) >= 10_000:
-                writer.write_table(pa.Table.from_pylist(batch, schema=PERSONS_SCHEMA))
-                batch = []
-        if batch:
-            writer.write_table(pa.Table.from_pylist(batch, schema=PERSONS_SCHEMA))
+    try:
+        with RowGroupWriter(path, PERSONS_SCHEMA) as writer:
+            for chunk in _whole_groups(records, "person_id"):
+                persons = _person_table(chunk, places.upto("person_id", chunk["person_id"][-1]))
+                per_category.update(_value_counts(pc.list_flatten(persons["categories"])))
+                writer.write_table(persons)
+    finally:
+        records.close()
+        places.close()
     return per_category
 
 
@@ -205,7 +225,7 @@ def _store_places(store: RecordStore) -> None:
     """Table `person_places` (person_id, path, place: "path#locator"), one row per person record
     and path of its content, sorted by person, record and walk order of the path. The records
     and the paths (table `paths`, every path of each content) are both sorted by content and
-    merged here, instead of joined."""
+    read side by side; the records of some contents at a time are joined to their paths by Arrow."""
     store.run(
         "CREATE TABLE places_by_content AS SELECT sha256, pidx, person_id, locator FROM person_of ORDER BY sha256, pidx"
     )
@@ -213,26 +233,16 @@ def _store_places(store: RecordStore) -> None:
     store.run(
         "CREATE TABLE unsorted_places (person_id VARCHAR, pidx BIGINT, ord BIGINT, path VARCHAR, place VARCHAR)"
     )
-    paths = store.batches("SELECT * FROM paths_by_content")
-    contents = groupby(_rows(paths), key=itemgetter(0))
-    following = next(contents, None)  # (sha256, its rows) of the next content with paths
-    content, content_paths = None, []
-    pending: list[tuple] = []
-    for sha256, pidx, person_id, locator in _rows(store.batches("SELECT * FROM places_by_content")):
-        if sha256 != content:
-            while following is not None and following[0] < sha256:  # both sorted the same (bytes)
-                following = next(contents, None)
-            content, content_paths = sha256, []
-            if following is not None and following[0] == sha256:
-                content_paths = [(path, ord_) for _sha, path, ord_ in following[1]]
-                following = next(contents, None)
-        for path, ord_ in content_paths:
-            pending.append((person_id, pidx, ord_, path, f"{path}#{locator}"))
-        if len(pending) >= 50_000:
-            _insert_places(store, pending)
-            pending = []
-    _insert_places(store, pending)
-    paths.close()  # paths of contents without a person record may be left: not read beside the sort
+    records = store.batches("SELECT * FROM places_by_content")
+    paths = _Rows(store.batches("SELECT * FROM paths_by_content"))
+    try:
+        for contents in _whole_groups(records, "sha256"):
+            content_paths = paths.upto("sha256", contents["sha256"][-1])
+            if content_paths is not None and content_paths.num_rows:
+                _insert_places(store, contents, content_paths)
+    finally:
+        records.close()
+        paths.close()  # paths of contents without a person record may be left: not read beside the sort
     store.run(
         "CREATE TABLE person_places AS SELECT person_id, path, place FROM unsorted_places ORDER BY person_id, pidx, ord"
     )
@@ -240,44 +250,110 @@ def _store_places(store: RecordStore) -> None:
         store.run(f"DROP TABLE {table}")
 
 
-def _insert_places(store: RecordStore, rows: list[tuple]) -> None:
-    if rows:
-        names = ("person_id", "pidx", "ord", "path", "place")
-        store.append("unsorted_places", pa.table(dict(zip(names, zip(*rows, strict=True), strict=True))))
+def _insert_places(store: RecordStore, records: pa.Table, paths: pa.Table) -> None:
+    """Each record with each path of its content. A content found in many places multiplies its
+    records: they are joined a slice at a time, so that no join makes more than _PLACES_AT_ONCE rows
+    (one record at a time at least)."""
+    most_paths = pc.max(paths.group_by("sha256").aggregate([("sha256", "count")])["sha256_count"]).as_py()
+    step = max(1, _PLACES_AT_ONCE // most_paths)
+    for start in range(0, records.num_rows, step):
+        joined = records.slice(start, step).join(paths, "sha256", join_type="inner")
+        columns = {name: joined[name] for name in ("person_id", "pidx", "ord", "path")}
+        columns["place"] = pc.binary_join_element_wise(joined["path"], joined["locator"], "#")
+        store.append("unsorted_places", pa.table(columns))
 
 
-def _rows(batches):
+def _whole_groups(batches, key: str) -> Iterator[pa.Table]:
+    """Tables of the rows of a stream of batches sorted by `key`, each ending where a value of
+    `key` does (the rows of the last value of a batch are held until the next batch)."""
+    held = None
     for batch in batches:
-        yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
+        table = pa.Table.from_batches([batch])
+        if held is not None:
+            table = pa.concat_tables([held, table])
+        if not table.num_rows:
+            continue
+        last_starts = pc.index(table[key], table[key][-1]).as_py()
+        if last_starts:
+            yield table.slice(0, last_starts)
+        held = table.slice(last_starts)
+    if held is not None and held.num_rows:
+        yield held
 
 
-def _persons(records, places):
-    """Person rows from the two streams of write_persons (both sorted by person_id)."""
-    place = next(places, None)
-    for person_id, rows in groupby(records, key=itemgetter(0)):
-        rows = list(rows)
-        files, locations = set(), []
-        while place is not None and place[0] == person_id:
-            files.add(place[1])
-            if len(locations) < MAX_LOCATIONS:
-                locations.append(place[2])
-            place = next(places, None)
-        reasons = 0
-        for row in rows:
-            reasons |= row[4]
-        probabilities = [row[5] for row in rows if row[5] is not None]
-        yield {
-            "person_id": person_id,
-            "records": len(rows),
-            "files": len(files),
-            "categories": _names({row[2] for row in rows}),
-            "detectors": _names({row[3] for row in rows}),
-            "linked_on": _reasons(reasons),
-            "match_probability": min(probabilities, default=None),
-            "lower_bound_group": rows[0][6],
-            "locations": locations,
-            "record_ids": [row[1] for row in rows],
-        }
+def _person_table(records: pa.Table, places: pa.Table | None) -> pa.Table:
+    """The person rows (PERSONS_SCHEMA) of `records` (whole persons, sorted by person_id) and of
+    their `places` (person_places rows of the same persons)."""
+    person_id = _array(records, "person_id")
+    starts = _group_starts(person_id)
+    offsets = np.append(starts, len(person_id))
+    reasons = np.bitwise_or.reduceat(_array(records, "reasons").fill_null(0).to_numpy(), starts)
+    linked_on, reason_sets = np.unique(reasons, return_inverse=True)
+    probability = _array(records, "probability").to_numpy(zero_copy_only=False)  # NULL as NaN
+    files, locations = _places_of(person_id.take(starts), places)
+    columns = {
+        "person_id": person_id.take(starts),
+        "records": np.diff(offsets).astype(np.int32),
+        "files": files,
+        "categories": _name_lists(_array(records, "categories"), starts, offsets),
+        "detectors": _name_lists(_array(records, "detectors"), starts, offsets),
+        "linked_on": pa.array([_reasons(int(bits)) for bits in linked_on], _NAMES).take(reason_sets),
+        "match_probability": pa.array(np.fmin.reduceat(probability, starts), from_pandas=True),  # all NaN: NULL
+        "lower_bound_group": _array(records, "lower_id").take(starts),
+        "locations": locations,
+        "record_ids": pa.ListArray.from_arrays(offsets.astype(np.int32), _array(records, "record_id")),
+    }
+    return pa.table(columns, schema=PERSONS_SCHEMA)
+
+
+def _places_of(person_ids: pa.Array, places: pa.Table | None) -> tuple[np.ndarray, pa.Array]:
+    """For each person of `person_ids` (sorted), the number of files it is found in and its first
+    MAX_LOCATIONS places, from its rows of `places` (sorted by person_id)."""
+    files = np.zeros(len(person_ids), np.int32)
+    kept_counts = np.zeros(len(person_ids), np.int64)
+    if places is None or not places.num_rows:
+        return files, pa.ListArray.from_arrays(np.zeros(len(person_ids) + 1, np.int32), pa.array([], pa.string()))
+    place_person = _array(places, "person_id")
+    starts = _group_starts(place_person)
+    counts = np.diff(np.append(starts, len(place_person)))
+    position = pc.index_in(place_person.take(starts), value_set=person_ids).to_numpy()
+    rank = np.arange(len(place_person)) - np.repeat(starts, counts)
+    kept_counts[position] = np.minimum(counts, MAX_LOCATIONS)
+    kept = _array(places, "place").filter(pa.array(rank < MAX_LOCATIONS))
+    distinct = places.group_by("person_id", use_threads=False).aggregate([("path", "count_distinct")])
+    files[pc.index_in(distinct["person_id"], value_set=person_ids).to_numpy()] = distinct["path_count_distinct"]
+    offsets = np.concatenate([[0], np.cumsum(kept_counts)]).astype(np.int32)
+    return files, pa.ListArray.from_arrays(offsets, kept)
+
+
+def _name_lists(joined: pa.Array, starts: np.ndarray, offsets: np.ndarray) -> pa.Array:
+    """Each person's sorted names (categories or detectors) from its records' joined names: the
+    names of a person whose records all have the same are split once per distinct value."""
+    encoded = pc.dictionary_encode(joined.fill_null(""))
+    values = encoded.dictionary.to_pylist()
+    lists = [_sorted_names(names) if names else [] for names in values]
+    codes = encoded.indices.to_numpy()
+    first, last = np.minimum.reduceat(codes, starts), np.maximum.reduceat(codes, starts)
+    chosen = first.astype(np.int64)
+    for person in np.flatnonzero(first != last):
+        chosen[person] = len(lists)
+        lists.append(_names({values[code] for code in codes[offsets[person] : offsets[person + 1]]}))
+    return pa.array(lists, _NAMES).take(pa.array(chosen))
+
+
+def _group_starts(sorted_keys: pa.Array) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts."""
+    changes = pc.not_equal(sorted_keys[1:], sorted_keys[:-1]).to_numpy(zero_copy_only=False)
+    return np.concatenate([[0], np.flatnonzero(changes) + 1]).astype(np.int64)
+
+
+def _array(table: pa.Table, name: str) -> pa.Array:
+    return table[name].combine_chunks()
+
+
+def _value_counts(values: pa.Array) -> dict:
+    counts = pc.value_counts(values)
+    return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
 
 
 def _names(joined_names: set) -> list[str]:
