@@ -1,5 +1,5 @@
-"""Small files scanned several at a time when NER is on (worker.Pool bundles): the same outcomes as
-one at a time, and a bundle whose worker dies is scanned again file by file."""
+"""Small files scanned several at a time (worker.Pool bundles), with NER on or off: the same
+outcomes as one at a time, and a bundle whose worker dies is scanned again file by file."""
 
 import hashlib
 import time
@@ -19,11 +19,11 @@ PEOPLE = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def needs_ner():
-    problem = ner.installed()
-    if problem:
+@pytest.fixture(params=[True, False], ids=["ner", "no-ner"])
+def ner_on(request) -> bool:
+    if request.param and (problem := ner.installed()):
         pytest.skip(problem)
+    return request.param
 
 
 def _letters(folder: Path) -> list[Task]:
@@ -43,10 +43,10 @@ def _letters(folder: Path) -> list[Task]:
     return tasks
 
 
-def _config(folder: Path) -> Config:
+def _config(folder: Path, ner_on: bool) -> Config:
     for name in ("parts", "work"):
         (folder / name).mkdir(parents=True, exist_ok=True)
-    return Config(str(folder / "parts"), str(folder / "work"), KEY, False, 0.5, 600.0, 4 << 30, prefilter.serialized(), ner=True)
+    return Config(str(folder / "parts"), str(folder / "work"), KEY, False, 0.5, 600.0, 4 << 30, prefilter.serialized(), ner=ner_on)
 
 
 def _started(pool: Pool) -> None:
@@ -62,8 +62,8 @@ def _all_outcomes(pool: Pool, count: int) -> dict[str, dict]:
     return outcomes
 
 
-def _alone(tasks: list[Task], folder: Path) -> dict[str, dict]:
-    config = _config(folder)
+def _alone(tasks: list[Task], folder: Path, ner_on: bool) -> dict[str, dict]:
+    config = _config(folder, ner_on)
     before = ner.enabled()
     try:
         return {task.logical: process_file(task, config) for task in tasks}
@@ -76,9 +76,9 @@ def _essentials(outcome: dict) -> tuple:
 
 
 @pytest.fixture
-def pool_with_letters(tmp_path):
+def pool_with_letters(tmp_path, ner_on):
     """A pool of one worker that bundles, started, and ten small letters for it."""
-    pool = Pool(1, _config(tmp_path / "pooled"), bundle_small_files=True)
+    pool = Pool(1, _config(tmp_path / "pooled", ner_on), bundle_small_files=True)
     try:
         _started(pool)
         yield pool, _letters(tmp_path / "dump")
@@ -86,23 +86,23 @@ def pool_with_letters(tmp_path):
         pool.close()
 
 
-def _as_alone(outcomes: dict[str, dict], tasks: list[Task], folder: Path) -> bool:
-    alone = _alone(tasks, folder)
+def _as_alone(outcomes: dict[str, dict], tasks: list[Task], folder: Path, ner_on: bool) -> bool:
+    alone = _alone(tasks, folder, ner_on)
     return {name: _essentials(o) for name, o in outcomes.items()} == {name: _essentials(o) for name, o in alone.items()}
 
 
-def test_small_files_go_to_a_worker_together_with_the_outcomes_they_have_alone(pool_with_letters, tmp_path):
+def test_small_files_go_to_a_worker_together_with_the_outcomes_they_have_alone(pool_with_letters, tmp_path, ner_on):
     pool, tasks = pool_with_letters
     for task in tasks:
         assert pool.free()  # gathered, not sent: the caller may go on submitting
         pool.submit(task)
     outcomes = _all_outcomes(pool, len(tasks))
     assert pool.bundles_sent == 1
-    assert _as_alone(outcomes, tasks, tmp_path / "alone")
+    assert _as_alone(outcomes, tasks, tmp_path / "alone", ner_on)
     assert all(outcome["findings"] >= 3 for outcome in outcomes.values())
 
 
-def test_a_bundle_whose_worker_dies_is_scanned_again_file_by_file(pool_with_letters, tmp_path):
+def test_a_bundle_whose_worker_dies_is_scanned_again_file_by_file(pool_with_letters, tmp_path, ner_on):
     pool, tasks = pool_with_letters
     for task in tasks:
         pool.submit(task)
@@ -111,13 +111,13 @@ def test_a_bundle_whose_worker_dies_is_scanned_again_file_by_file(pool_with_lett
     pool._slots[0].process.kill()  # as the kernel would for memory, or a crash in a library
     outcomes = _all_outcomes(pool, len(tasks))
     assert pool.bundles_sent == 1  # the files went again one at a time
-    assert _as_alone(outcomes, tasks, tmp_path / "alone")
+    assert _as_alone(outcomes, tasks, tmp_path / "alone", ner_on)
 
 
-def test_a_scan_with_bundles_equals_a_scan_one_file_at_a_time(tmp_path):
+def test_a_scan_with_bundles_equals_a_scan_one_file_at_a_time(tmp_path, ner_on):
     _letters(tmp_path / "dump")
-    bundled = scan([tmp_path / "dump"], tmp_path / "bundled", ScanSettings(jobs=2, ner=True))
-    alone = scan([tmp_path / "dump"], tmp_path / "alone", ScanSettings(jobs=0, ner=True))
+    bundled = scan([tmp_path / "dump"], tmp_path / "bundled", ScanSettings(jobs=2, ner=ner_on))
+    alone = scan([tmp_path / "dump"], tmp_path / "alone", ScanSettings(jobs=0, ner=ner_on))
     assert bundled.summary == alone.summary
     assert bundled.summary["persons"]["best"] == len(PEOPLE)
     for name in ("findings.parquet", "persons.parquet"):  # each scan has its own key: keyed hashes differ

@@ -134,7 +134,7 @@ class DaskExecutor:
 
 class DaskPool:
     """The `Pool` interface (free, busy, submit, collect, close) over Dask futures: at most twice
-    as many files (or bundles of small files, with NER on: see worker.Pool) in flight as the
+    as many files (or bundles of small files: see worker.Pool) in flight as the
     cluster has worker threads. A bundle whose Dask worker died is submitted again file by file."""
 
     def __init__(self, client, config: Config, address: str):
@@ -145,7 +145,7 @@ class DaskPool:
         self.config = client.submit(_same, config, key=f"garde-config-{self.token}", pure=False)
         self.futures: dict = {}  # future -> the files it scans
         self._slots, self._counted = 1, 0.0
-        self._bundler = Bundler(config.ner)
+        self._bundler = Bundler(True)
 
     def slots(self) -> int:
         if time.monotonic() - self._counted > SLOTS_REFRESH_SECONDS:  # workers come and go

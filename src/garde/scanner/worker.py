@@ -359,9 +359,11 @@ def scan_task(task: Task, config: Config, ahead: _Extracted | None = None) -> di
 
 
 def process_bundle(tasks: list[Task], config: Config) -> list[dict]:
-    """Scans several small files: first NER reads the sentences of all of them in one batch (they
-    then come from its cache), then each file is scanned as process_file does alone."""
+    """Scans several small files: with NER on, first NER reads the sentences of all of them in one
+    batch (they then come from its cache); then each file is scanned as process_file does alone."""
     ner.configure(config.ner)
+    if not config.ner:
+        return [scan_task(task, config) for task in tasks]
     extracted = [_extract_ahead(task) for task in tasks]
     try:
         ner.read_ahead(
@@ -545,9 +547,11 @@ class Pool:
     limit, crash) too. A bundle that fails so is scanned again one file at a time, so that only the
     file at fault is lost.
 
-    `bundle_small_files` (with NER on): files of at most BUNDLE_FILE_BYTES are gathered into bundles
-    (see BUNDLE_BYTES); a bundle goes to a worker when it is full, or when a worker is idle at
-    `collect` (the caller had nothing more to submit)."""
+    `bundle_small_files`: files of at most BUNDLE_FILE_BYTES are gathered into bundles (see
+    BUNDLE_BYTES); a bundle goes to a worker when it is full, or when a worker is idle at `collect`
+    (the caller had nothing more to submit). With NER on, NER reads a bundle's sentences in one
+    batch; with or without it, a bundle is one round trip between the scan and a worker where a
+    small file alone is one each (letters of a few KB: the worker waited on the scan's process)."""
 
     def __init__(self, jobs: int, config: Config, bundle_small_files: bool = False):
         self.config = config
@@ -557,7 +561,7 @@ class Pool:
         if jobs > 0:
             _hold_fork_server()
         self._slots = [_Slot(self._context, config) for _ in range(jobs)] if jobs > 0 else []
-        self._bundler = Bundler(bundle_small_files and config.ner and jobs > 0)
+        self._bundler = Bundler(bundle_small_files and jobs > 0)
         self._queue: deque[list[Task]] = deque()  # bundles and files waiting for an idle worker
         self.bundles_sent = 0
 
