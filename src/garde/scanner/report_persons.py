@@ -290,9 +290,10 @@ def _person_table(records: pa.Table, places: pa.Table | None) -> pa.Table:
     reasons = np.bitwise_or.reduceat(_array(records, "reasons").fill_null(0).to_numpy(), starts)
     linked_on, reason_sets = np.unique(reasons, return_inverse=True)
     probability = _array(records, "probability").to_numpy(zero_copy_only=False)  # NULL as NaN
-    files, locations = _places_of(person_id.take(starts), places)
+    persons = person_id.take(starts)
+    files, locations = _places_of(persons, places)
     columns = {
-        "person_id": person_id.take(starts),
+        "person_id": persons,
         "records": np.diff(offsets).astype(np.int32),
         "files": files,
         "categories": _name_lists(_array(records, "categories"), starts, offsets),
